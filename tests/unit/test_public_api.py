@@ -1,0 +1,100 @@
+"""The public surface is curated: it changes only when this test is changed with it."""
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import salesflow
+
+# The names `import salesflow` offers. Adding or removing one is an API decision:
+# update this list in the same commit, and the changelog.
+EXPECTED_ROOT = [
+    "CalendarError",
+    "CurrencyMismatchError",
+    "DefinitionError",
+    "EvaluationError",
+    "ExpressionSyntaxError",
+    "ExpressionTypeError",
+    "InvalidValueError",
+    "Location",
+    "MoneyOverflowError",
+    "ParseError",
+    "Problem",
+    "SalesflowError",
+    "Severity",
+    "UnknownCurrencyError",
+    "__version__",
+]
+
+SRC = Path(salesflow.__file__).parent
+PUBLIC_MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages([str(SRC)], prefix="salesflow.")
+    if not any(part.startswith("_") for part in m.name.split("."))
+)
+
+# Domain modules hold the rules; they never reach outward to I/O layers (DESIGN.md).
+OUTER_LAYERS = ("salesflow.adapters", "salesflow.cli", "salesflow.report", "salesflow.distributed")
+DOMAIN = ("errors", "money", "periods", "expressions", "targets", "workflow", "incentives")
+
+
+def test_root_all_is_exactly_the_curated_list():
+    assert salesflow.__all__ == EXPECTED_ROOT
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_module_has_a_sorted_all_of_names_it_defines(name):
+    module = importlib.import_module(name)
+    exported = module.__all__
+    assert exported == sorted(exported), f"{name}.__all__ is not sorted"
+    missing = [n for n in exported if not hasattr(module, n)]
+    assert not missing, f"{name}.__all__ names what it does not define: {missing}"
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_every_public_name_has_a_docstring(name):
+    module = importlib.import_module(name)
+    undocumented = [
+        n
+        for n in module.__all__
+        if not n.startswith("__")
+        and callable(getattr(module, n))
+        and not getattr(module, n).__doc__
+    ]
+    assert not undocumented, f"{name}: no docstring on {undocumented}"
+
+
+def _imports_of(path: Path, *, top_level_only: bool = False) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in tree.body if top_level_only else ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def _domain_files() -> list[Path]:
+    files = []
+    for stem in DOMAIN:
+        single = SRC / f"{stem}.py"
+        files += [single] if single.exists() else sorted((SRC / stem).glob("**/*.py"))
+    return files
+
+
+@pytest.mark.parametrize("path", _domain_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_domain_modules_never_import_the_outer_layers(path):
+    outward = {m for m in _imports_of(path) if m.startswith(OUTER_LAYERS)}
+    assert not outward, f"{path.name} imports {outward}"
+
+
+@pytest.mark.parametrize("path", _domain_files(), ids=lambda p: str(p.relative_to(SRC)))
+def test_domain_modules_do_not_import_heavy_optional_dependencies(path):
+    heavy = {"pandas", "pyarrow", "sqlalchemy", "matplotlib", "dask", "typer", "rich"}
+    # Interop functions may import them lazily, inside the function that needs them.
+    top = {m.split(".")[0] for m in _imports_of(path, top_level_only=True)}
+    assert not (top & heavy), f"{path.name} imports {top & heavy} at module level"
