@@ -1,0 +1,475 @@
+"""Org trees: who reports to whom, on which day.
+
+An org is loaded from member records (id, parent, attributes, first and last active
+day). A person who moves team has two records for the one id, one per stretch of
+time; a leaver's last record ends on the last day. The tree validates the whole set
+at once and answers for any day with an `OrgSnapshot`: a static tree with numpy
+arrays (top-down order, parent index, depth) for the vectorized paths and a networkx
+graph for everything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections import defaultdict, deque
+from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, NewType, Self, final
+
+import networkx as nx
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+
+from salesflow.errors import DefinitionError, InvalidValueError, Location, Problem, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from numpy.typing import NDArray
+
+__all__ = ["NodeId", "OrgMember", "OrgSnapshot", "OrgTree"]
+
+NodeId = NewType("NodeId", str)
+"""The id of a node of the org (a company, region, team or person)."""
+
+_FOREVER_START = dt.date.min
+_FOREVER_END = dt.date.max
+# Simple cycles reported per strongly connected component; a definition with more
+# has bigger problems than a longer list would explain.
+_MAX_CYCLES_REPORTED = 20
+
+
+@final
+class OrgMember(BaseModel):
+    """One record of the org: a node and its parent over a stretch of time.
+
+    Attributes:
+        id: The node's id, unique at any one time. Numbers are accepted as text.
+        parent: The id of the node it reports to; ``None`` for the root.
+        name: A display name (any script: ``"华东大区"``).
+        role: Free text the host uses to tell levels apart (``"region"``, ``"rep"``).
+        attributes: Numbers and labels used as weights or filters
+            (``{"capacity": 3, "potential": Decimal("1.5"), "region": "east"}``).
+        start: First active day, inclusive; ``None`` means since always.
+        end: Last active day, inclusive; ``None`` means still active.
+
+    >>> OrgMember(id="rep-7", parent="team-2", start="2026-03-01").start
+    datetime.date(2026, 3, 1)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+    id: str = Field(min_length=1)
+    parent: str | None = None
+    name: str = ""
+    role: str = ""
+    attributes: dict[str, StrictInt | Decimal | str] = Field(default_factory=dict)
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> Self:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            msg = f"end {self.end} is before start {self.start}"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def first_day(self) -> dt.date:
+        """`start`, or the earliest date when open."""
+        return self.start or _FOREVER_START
+
+    @property
+    def last_day(self) -> dt.date:
+        """`end`, or the latest date when open."""
+        return self.end or _FOREVER_END
+
+    def is_active(self, day: dt.date) -> bool:
+        """Whether this record is in force on ``day``.
+
+        >>> m = OrgMember(id="a", start="2026-01-01", end="2026-06-30")
+        >>> m.is_active(dt.date(2026, 6, 30)), m.is_active(dt.date(2026, 7, 1))
+        (True, False)
+        """
+        return self.first_day <= day <= self.last_day
+
+
+@final
+class OrgSnapshot:
+    """The org as it stands on one day: a static tree.
+
+    Nodes are held in top-down (breadth-first) order, so a parent's position is always
+    before its children's; `parent_index` and `depth` are numpy arrays in that order,
+    which is what a level-by-level vectorized roll-up needs.
+
+    >>> tree = OrgTree.from_records([
+    ...     {"id": "co"}, {"id": "east", "parent": "co"}, {"id": "ann", "parent": "east"},
+    ... ])
+    >>> snap = tree.as_of(dt.date(2026, 1, 1))
+    >>> snap.order, snap.parent_index.tolist(), snap.depth.tolist()
+    (('co', 'east', 'ann'), [-1, 0, 1], [0, 1, 2])
+    """
+
+    __slots__ = ("__dict__", "_children", "_members", "day", "order", "root")
+
+    def __init__(self, day: dt.date, root: NodeId, members: Mapping[NodeId, OrgMember]) -> None:
+        """Build from the records in force on ``day`` (validated by `OrgTree`)."""
+        self.day = day
+        self.root = root
+        self._members = dict(members)
+        children: dict[NodeId, list[NodeId]] = defaultdict(list)
+        for node_id, member in self._members.items():
+            if member.parent is not None:
+                children[NodeId(member.parent)].append(node_id)
+        self._children = {k: tuple(v) for k, v in children.items()}
+        order: list[NodeId] = []
+        queue = deque([root])
+        while queue:
+            node = queue.popleft()
+            order.append(node)
+            queue.extend(self._children.get(node, ()))
+        self.order: tuple[NodeId, ...] = tuple(order)
+
+    def __len__(self) -> int:
+        """The number of nodes active on the day."""
+        return len(self.order)
+
+    def __contains__(self, node_id: object) -> bool:
+        """Whether ``node_id`` is active on the day."""
+        return node_id in self._members
+
+    @cached_property
+    def index(self) -> Mapping[NodeId, int]:
+        """Each node's position in `order`."""
+        return {node: i for i, node in enumerate(self.order)}
+
+    @cached_property
+    def parent_index(self) -> NDArray[np.intp]:
+        """Position of each node's parent in `order`; -1 for the root."""
+        index = self.index
+        parents = [self._members[n].parent for n in self.order]
+        return np.array([-1 if p is None else index[NodeId(p)] for p in parents], dtype=np.intp)
+
+    @cached_property
+    def depth(self) -> NDArray[np.intp]:
+        """Depth of each node in `order`; 0 for the root."""
+        depth = np.zeros(len(self.order), dtype=np.intp)
+        parents = self.parent_index
+        for i in range(1, len(depth)):  # parents come first in breadth-first order
+            depth[i] = depth[parents[i]] + 1
+        return depth
+
+    @cached_property
+    def graph(self) -> nx.DiGraph[NodeId]:
+        """A networkx graph with an edge parent → child and each node's record."""
+        graph: nx.DiGraph[NodeId] = nx.DiGraph()
+        for node in self.order:
+            graph.add_node(node, member=self._members[node])
+        for parent, kids in self._children.items():
+            graph.add_edges_from((parent, kid) for kid in kids)
+        return graph
+
+    def member(self, node_id: str) -> OrgMember:
+        """The record in force for ``node_id``."""
+        return self._members[self._known(node_id)]
+
+    def parent(self, node_id: str) -> NodeId | None:
+        """The parent of ``node_id``, ``None`` for the root."""
+        parent = self.member(node_id).parent
+        return None if parent is None else NodeId(parent)
+
+    def children(self, node_id: str) -> tuple[NodeId, ...]:
+        """The direct reports of ``node_id``, in record order."""
+        return self._children.get(self._known(node_id), ())
+
+    def ancestors(self, node_id: str) -> tuple[NodeId, ...]:
+        """The chain from the parent of ``node_id`` up to the root."""
+        chain: list[NodeId] = []
+        parent = self.parent(node_id)
+        while parent is not None:
+            chain.append(parent)
+            parent = self.parent(parent)
+        return tuple(chain)
+
+    def leaves(self) -> tuple[NodeId, ...]:
+        """Nodes with no reports, in top-down order."""
+        return tuple(n for n in self.order if n not in self._children)
+
+    def _known(self, node_id: str) -> NodeId:
+        if node_id not in self._members:
+            msg = f"{node_id!r} is not in the org on {self.day}"
+            raise InvalidValueError(msg, code="org.unknown_node")
+        return NodeId(node_id)
+
+
+@final
+class OrgTree:
+    """An effective-dated org: every record, validated together.
+
+    Build it with `from_records`; every problem in the records (bad fields, duplicate
+    ids, unknown parents, parents not active while their reports are, several roots,
+    cycles) is reported at once in one `DefinitionError`.
+
+    >>> tree = OrgTree.from_records([
+    ...     {"id": "co"},
+    ...     {"id": "east", "parent": "co"},
+    ...     {"id": "west", "parent": "co"},
+    ...     {"id": "ann", "parent": "east", "end": "2026-06-30"},
+    ...     {"id": "ann", "parent": "west", "start": "2026-07-01"},
+    ... ])
+    >>> tree.as_of(dt.date(2026, 3, 1)).parent("ann")
+    'east'
+    >>> tree.as_of(dt.date(2026, 9, 1)).parent("ann")
+    'west'
+    >>> [str(d) for d in tree.change_dates()]
+    ['2026-07-01']
+    """
+
+    __slots__ = ("__dict__", "_history", "members", "root")
+
+    def __init__(self, members: Sequence[OrgMember]) -> None:
+        """Validate ``members`` together; raise `DefinitionError` listing every problem."""
+        problems = _structure_problems(members)
+        if problems:
+            raise DefinitionError.from_problems(problems)
+        self.members: tuple[OrgMember, ...] = tuple(members)
+        history: dict[NodeId, list[OrgMember]] = defaultdict(list)
+        for member in self.members:
+            history[NodeId(member.id)].append(member)
+        self._history = {k: tuple(sorted(v, key=_first_day)) for k, v in history.items()}
+        self.root: NodeId = next(NodeId(m.id) for m in self.members if m.parent is None)
+
+    @classmethod
+    def from_records(cls, records: Iterable[OrgMember | Mapping[str, object]]) -> OrgTree:
+        """Load records (models or plain mappings, e.g. rows of a CSV or YAML list).
+
+        Field errors are reported with the record's position, e.g.
+        ``members[3].start: Input should be a valid date``.
+        """
+        members: list[OrgMember] = []
+        problems: list[Problem] = []
+        for i, record in enumerate(records):
+            if isinstance(record, OrgMember):
+                members.append(record)
+                continue
+            try:
+                members.append(OrgMember.model_validate(record))
+            except ValidationError as err:
+                problems.extend(_field_problems(i, err))
+        if problems:
+            raise DefinitionError.from_problems(problems)
+        return cls(members)
+
+    def __contains__(self, node_id: object) -> bool:
+        """Whether ``node_id`` is in the org at any time."""
+        return node_id in self._history
+
+    @property
+    def ids(self) -> tuple[NodeId, ...]:
+        """Every node id that ever appears, in first-record order."""
+        return tuple(self._history)
+
+    def history(self, node_id: str) -> tuple[OrgMember, ...]:
+        """Every record of ``node_id``, oldest first."""
+        if node_id not in self._history:
+            msg = f"{node_id!r} is not in the org"
+            raise InvalidValueError(msg, code="org.unknown_node")
+        return self._history[NodeId(node_id)]
+
+    def member_on(self, node_id: str, day: dt.date) -> OrgMember | None:
+        """The record of ``node_id`` in force on ``day``, or ``None`` if not active."""
+        return next((m for m in self.history(node_id) if m.is_active(day)), None)
+
+    def as_of(self, day: dt.date) -> OrgSnapshot:
+        """The org as it stands on ``day``."""
+        active = {NodeId(m.id): m for m in self.members if m.is_active(day)}
+        if self.root not in active:
+            msg = f"the root {self.root!r} is not active on {day}"
+            raise InvalidValueError(msg, code="org.root_inactive")
+        return OrgSnapshot(day, self.root, active)
+
+    def change_dates(self) -> tuple[dt.date, ...]:
+        """Days on which the structure differs from the day before, in order."""
+        days = {m.start for m in self.members if m.start is not None}
+        days |= {
+            m.end + dt.timedelta(days=1) for m in self.members if m.end and m.end < _FOREVER_END
+        }
+        return tuple(sorted(days))
+
+    def active_days(self, node_id: str, first: dt.date, last: dt.date) -> int:
+        """How many days of ``first``..``last`` (inclusive) ``node_id`` is active.
+
+        >>> tree = OrgTree.from_records([{"id": "co"}, {"id": "a", "parent": "co",
+        ...     "start": "2026-01-11"}])
+        >>> tree.active_days("a", dt.date(2026, 1, 1), dt.date(2026, 1, 31))
+        21
+        """
+        total = 0
+        for member in self.history(node_id):
+            lo, hi = max(first, member.first_day), min(last, member.last_day)
+            total += max(0, (hi - lo).days + 1)
+        return total
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph[NodeId]:
+        """Every parent → child edge that ever held, keyed by record, with its dates."""
+        graph: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph()
+        graph.add_nodes_from(self._history)
+        for member in self.members:
+            if member.parent is not None:
+                graph.add_edge(
+                    NodeId(member.parent), NodeId(member.id), start=member.start, end=member.end
+                )
+        return graph
+
+
+def _first_day(member: OrgMember) -> dt.date:
+    return member.first_day
+
+
+def _field_problems(index: int, err: ValidationError) -> list[Problem]:
+    problems = []
+    for detail in err.errors():
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in detail["loc"])
+        problems.append(
+            Problem(
+                f"org.{detail['type']}",
+                Severity.ERROR,
+                detail["msg"],
+                Location(path=f"members[{index}]{loc}"),
+            )
+        )
+    return problems
+
+
+def _structure_problems(members: Sequence[OrgMember]) -> list[Problem]:
+    by_id: dict[str, list[tuple[int, OrgMember]]] = defaultdict(list)
+    for i, member in enumerate(members):
+        by_id[member.id].append((i, member))
+    return [
+        *_overlap_problems(by_id),
+        *_parent_problems(by_id),
+        *_root_problems(by_id),
+        *_cycle_problems(members),
+    ]
+
+
+def _overlap_problems(by_id: Mapping[str, list[tuple[int, OrgMember]]]) -> list[Problem]:
+    problems = []
+    for node_id, records in by_id.items():
+        ordered = sorted(records, key=lambda r: r[1].first_day)
+        for (i, a), (j, b) in itertools.pairwise(ordered):
+            if b.first_day <= a.last_day:
+                problems.append(
+                    Problem(
+                        "org.duplicate_id",
+                        Severity.ERROR,
+                        f"{node_id!r} has two records in force on {b.first_day} "
+                        f"(members[{i}] and members[{j}])",
+                        Location(path=f"members[{j}].id"),
+                    )
+                )
+    return problems
+
+
+def _parent_problems(by_id: Mapping[str, list[tuple[int, OrgMember]]]) -> list[Problem]:
+    problems = []
+    for records in by_id.values():
+        for i, member in records:
+            if member.parent is None:
+                continue
+            where = Location(path=f"members[{i}].parent")
+            if member.parent not in by_id:
+                problems.append(
+                    Problem(
+                        "org.unknown_parent",
+                        Severity.ERROR,
+                        f"{member.id!r} reports to {member.parent!r}, which is not in the org",
+                        where,
+                    )
+                )
+                continue
+            gap = _uncovered_day(member, [m for _, m in by_id[member.parent]])
+            if gap is not None:
+                problems.append(
+                    Problem(
+                        "org.parent_inactive",
+                        Severity.ERROR,
+                        f"{member.id!r} reports to {member.parent!r}, which is not active on {gap}",
+                        where,
+                    )
+                )
+    return problems
+
+
+def _uncovered_day(child: OrgMember, parent_records: Sequence[OrgMember]) -> dt.date | None:
+    """The first day of the child's record on which no parent record is in force."""
+    day = child.first_day
+    for record in sorted(parent_records, key=_first_day):
+        if record.last_day < day:
+            continue
+        if record.first_day > day:
+            return day
+        if record.last_day >= child.last_day:
+            return None
+        day = record.last_day + dt.timedelta(days=1)
+    return day if day <= child.last_day else None
+
+
+def _root_problems(by_id: Mapping[str, list[tuple[int, OrgMember]]]) -> list[Problem]:
+    roots = sorted({m.id for records in by_id.values() for _, m in records if m.parent is None})
+    if len(roots) == 1:
+        return []
+    if not roots:
+        message = "no record has an empty parent, so the org has no root"
+        return [Problem("org.no_root", Severity.ERROR, message, Location(path="members"))]
+    message = f"the org has {len(roots)} roots ({', '.join(map(repr, roots))}); it needs one"
+    return [Problem("org.multiple_roots", Severity.ERROR, message, Location(path="members"))]
+
+
+def _cycle_problems(members: Sequence[OrgMember]) -> list[Problem]:
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+    for i, member in enumerate(members):
+        if member.parent is not None:
+            graph.add_edge(member.parent, member.id, index=i, member=member)
+    problems = []
+    for component in nx.strongly_connected_components(graph):
+        sub = graph.subgraph(component)
+        if len(component) == 1 and not sub.number_of_edges():
+            continue
+        for count, cycle in enumerate(nx.simple_cycles(sub)):
+            if count >= _MAX_CYCLES_REPORTED:
+                break
+            problem = _cycle_problem(sub, cycle)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+def _cycle_problem(graph: nx.MultiDiGraph[str], cycle: list[str]) -> Problem | None:
+    """A problem if every edge of the cycle is in force on one common day."""
+    edges = list(zip(cycle, [*cycle[1:], cycle[0]], strict=True))
+    spans = [[d["member"] for d in graph.get_edge_data(p, c).values()] for p, c in edges]
+    # If the edges share a day, the latest first day among some choice of their
+    # records is such a day, so checking every record's first day is exhaustive.
+    candidates = sorted({m.first_day for records in spans for m in records})
+    day = next(
+        (d for d in candidates if all(any(m.is_active(d) for m in rs) for rs in spans)),
+        None,
+    )
+    if day is None:
+        return None
+    path = " → ".join([*cycle, cycle[0]])
+    when = "" if day == _FOREVER_START else f" on {day}"
+    first_index = min(_edge_index(graph, p, c) for p, c in edges)
+    return Problem(
+        "org.cycle",
+        Severity.ERROR,
+        f"reporting lines form a cycle{when}: {path}",
+        Location(path=f"members[{first_index}].parent"),
+    )
+
+
+def _edge_index(graph: nx.MultiDiGraph[str], parent: str, child: str) -> int:
+    return min(int(data["index"]) for data in graph.get_edge_data(parent, child).values())
