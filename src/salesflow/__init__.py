@@ -21,11 +21,20 @@ from salesflow.errors import (
     Severity,
     UnknownCurrencyError,
 )
+from salesflow.money import (
+    Currency,
+    Money,
+    RoundingMode,
+    allocate,
+    allocate_equal,
+    allocate_units,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CalendarError",
+    "Currency",
     "CurrencyMismatchError",
     "DefinitionError",
     "EvaluationError",
@@ -33,11 +42,16 @@ __all__ = [
     "ExpressionTypeError",
     "InvalidValueError",
     "Location",
+    "Money",
     "MoneyOverflowError",
     "ParseError",
     "Problem",
+    "RoundingMode",
     "SalesflowError",
     "Severity",
     "UnknownCurrencyError",
     "__version__",
+    "allocate",
+    "allocate_equal",
+    "allocate_units",
 ]

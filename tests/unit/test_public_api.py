@@ -13,6 +13,7 @@ import salesflow
 # update this list in the same commit, and the changelog.
 EXPECTED_ROOT = [
     "CalendarError",
+    "Currency",
     "CurrencyMismatchError",
     "DefinitionError",
     "EvaluationError",
@@ -20,13 +21,18 @@ EXPECTED_ROOT = [
     "ExpressionTypeError",
     "InvalidValueError",
     "Location",
+    "Money",
     "MoneyOverflowError",
     "ParseError",
     "Problem",
+    "RoundingMode",
     "SalesflowError",
     "Severity",
     "UnknownCurrencyError",
     "__version__",
+    "allocate",
+    "allocate_equal",
+    "allocate_units",
 ]
 
 SRC = Path(salesflow.__file__).parent
