@@ -29,10 +29,19 @@ from salesflow.money import (
     allocate_equal,
     allocate_units,
 )
+from salesflow.periods import (
+    BusinessCalendar,
+    Grain,
+    MonthlyCalendar,
+    Period,
+    RetailCalendar,
+    fraction_elapsed,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BusinessCalendar",
     "CalendarError",
     "Currency",
     "CurrencyMismatchError",
@@ -40,12 +49,16 @@ __all__ = [
     "EvaluationError",
     "ExpressionSyntaxError",
     "ExpressionTypeError",
+    "Grain",
     "InvalidValueError",
     "Location",
     "Money",
     "MoneyOverflowError",
+    "MonthlyCalendar",
     "ParseError",
+    "Period",
     "Problem",
+    "RetailCalendar",
     "RoundingMode",
     "SalesflowError",
     "Severity",
@@ -54,4 +67,5 @@ __all__ = [
     "allocate",
     "allocate_equal",
     "allocate_units",
+    "fraction_elapsed",
 ]

@@ -12,6 +12,7 @@ import salesflow
 # The names `import salesflow` offers. Adding or removing one is an API decision:
 # update this list in the same commit, and the changelog.
 EXPECTED_ROOT = [
+    "BusinessCalendar",
     "CalendarError",
     "Currency",
     "CurrencyMismatchError",
@@ -19,12 +20,16 @@ EXPECTED_ROOT = [
     "EvaluationError",
     "ExpressionSyntaxError",
     "ExpressionTypeError",
+    "Grain",
     "InvalidValueError",
     "Location",
     "Money",
     "MoneyOverflowError",
+    "MonthlyCalendar",
     "ParseError",
+    "Period",
     "Problem",
+    "RetailCalendar",
     "RoundingMode",
     "SalesflowError",
     "Severity",
@@ -33,6 +38,7 @@ EXPECTED_ROOT = [
     "allocate",
     "allocate_equal",
     "allocate_units",
+    "fraction_elapsed",
 ]
 
 SRC = Path(salesflow.__file__).parent
