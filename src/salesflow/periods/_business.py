@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from salesflow._definitions import validation_problems
 from salesflow.errors import (
     CalendarError,
     DefinitionError,
@@ -43,7 +44,6 @@ from salesflow.periods._units import (
     check_date,
     from_days,
     to_days,
-    validation_problems,
 )
 
 if TYPE_CHECKING:
@@ -531,7 +531,9 @@ def load_business_calendar(data: Mapping[str, object] | BusinessCalendar) -> Bus
     try:
         return BusinessCalendar.model_validate(data)
     except ValidationError as err:
-        raise DefinitionError.from_problems(validation_problems(err, "business")) from None
+        raise DefinitionError.from_problems(
+            validation_problems(err, path="business", code="business")
+        ) from None
 
 
 @final

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Final, Literal, cast, final
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
 
+from salesflow._definitions import validation_problems
 from salesflow.errors import CalendarError, DefinitionError, InvalidValueError
 from salesflow.periods import _labels
 from salesflow.periods._layout import YearLayout
@@ -32,7 +33,6 @@ from salesflow.periods._units import (
     check_fiscal_year,
     from_days,
     to_days,
-    validation_problems,
 )
 
 if TYPE_CHECKING:
@@ -433,7 +433,9 @@ def load_calendar(data: Mapping[str, object] | MonthlyCalendar | RetailCalendar)
     try:
         return _ADAPTER.validate_python(data)
     except ValidationError as err:
-        raise DefinitionError.from_problems(validation_problems(err, "calendar")) from None
+        raise DefinitionError.from_problems(
+            validation_problems(err, path="calendar", code="calendar")
+        ) from None
 
 
 def calendar_json_schema() -> dict[str, object]:

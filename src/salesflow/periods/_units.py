@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import Annotated, Final
 
 from pydantic import BeforeValidator, WithJsonSchema
 
-from salesflow.errors import CalendarError, InvalidValueError, Location, Problem, Severity
-
-if TYPE_CHECKING:
-    from pydantic import ValidationError
+from salesflow.errors import CalendarError, InvalidValueError
 
 __all__ = [
     "FIRST_FISCAL_YEAR",
@@ -28,7 +25,6 @@ __all__ = [
     "check_fiscal_year",
     "from_days",
     "to_days",
-    "validation_problems",
 ]
 
 FIRST_FISCAL_YEAR: Final = 1900
@@ -163,19 +159,3 @@ def check_fiscal_year(fiscal_year: object) -> int:
         )
         raise CalendarError(msg, code="periods.out_of_range")
     return fiscal_year
-
-
-def validation_problems(err: ValidationError, root: str) -> list[Problem]:
-    """One `Problem` per pydantic error, coded ``<root>.<type>`` at ``<root>.<path>``."""
-    problems = []
-    for detail in err.errors():
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in detail["loc"])
-        problems.append(
-            Problem(
-                f"{root}.{detail['type']}",
-                Severity.ERROR,
-                detail["msg"],
-                Location(path=f"{root}{path}"),
-            )
-        )
-    return problems

@@ -1,10 +1,41 @@
-"""Sales targets: org trees, decomposition down the org and fiscal time, tracking.
-
-This module is being built in stages (issue 3). What exists now:
+"""Sales targets: org trees, decomposition down the org and fiscal time.
 
 - `OrgTree`, `OrgMember`, `OrgSnapshot`: the effective-dated org, validated as a whole.
+- `TargetPlan`: the definition of a breakdown (YAML/JSON, with a JSON Schema).
+- `decompose`: the breakdown itself, a `TargetGrid` of every node in every period,
+  exact to the minor unit, each cell explainable (`TargetGrid.explain`).
+
+Tracking (actuals, attainment, pacing), re-planning and DataFrame interop are being
+built (issue 3); see docs/targets.md.
 """
 
+from salesflow.targets._grid import CellSource, Derivation, TargetGrid, TargetRow, decompose
 from salesflow.targets._org import NodeId, OrgMember, OrgSnapshot, OrgTree
+from salesflow.targets._plan import (
+    FreedTarget,
+    OrgMethod,
+    OrgRule,
+    TargetPlan,
+    TimeMethod,
+    TimeSplit,
+    load_plan,
+)
 
-__all__ = ["NodeId", "OrgMember", "OrgSnapshot", "OrgTree"]
+__all__ = [
+    "CellSource",
+    "Derivation",
+    "FreedTarget",
+    "NodeId",
+    "OrgMember",
+    "OrgMethod",
+    "OrgRule",
+    "OrgSnapshot",
+    "OrgTree",
+    "TargetGrid",
+    "TargetPlan",
+    "TargetRow",
+    "TimeMethod",
+    "TimeSplit",
+    "decompose",
+    "load_plan",
+]

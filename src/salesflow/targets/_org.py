@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict, deque
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, NewType, Self, final
@@ -21,6 +22,7 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
+from salesflow._definitions import validation_problems
 from salesflow.errors import DefinitionError, InvalidValueError, Location, Problem, Severity
 
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-__all__ = ["NodeId", "OrgMember", "OrgSnapshot", "OrgTree"]
+__all__ = ["NodeId", "OrgMember", "OrgSnapshot", "OrgTree", "RecordArrays"]
 
 NodeId = NewType("NodeId", str)
 """The id of a node of the org (a company, region, team or person)."""
@@ -204,6 +206,32 @@ class OrgSnapshot:
 
 
 @final
+@dataclass(frozen=True, slots=True, eq=False)
+class RecordArrays:
+    """The org's records as numpy arrays, one entry per record (for vectorized paths).
+
+    Attributes:
+        node: intp[M], the record's node as a position in `OrgTree.ids`.
+        parent: intp[M], its parent's position in `OrgTree.ids`, -1 for the root.
+        first: int64[M], its first active day as a proleptic ordinal
+            (`datetime.date.toordinal`), ``date.min`` when open.
+        last: int64[M], its last active day likewise, ``date.max`` when open.
+        start: int64[M], its node's first start (tenure) as an ordinal, or -1 when the
+            node has always been there.
+        single: bool[M], whether its node has this one record only.
+        by_node: for each node position, its record positions, oldest first.
+    """
+
+    node: NDArray[np.intp]
+    parent: NDArray[np.intp]
+    first: NDArray[np.int64]
+    last: NDArray[np.int64]
+    start: NDArray[np.int64]
+    single: NDArray[np.bool_]
+    by_node: tuple[tuple[int, ...], ...]
+
+
+@final
 class OrgTree:
     """An effective-dated org: every record, validated together.
 
@@ -256,7 +284,7 @@ class OrgTree:
             try:
                 members.append(OrgMember.model_validate(record))
             except ValidationError as err:
-                problems.extend(_field_problems(i, err))
+                problems.extend(validation_problems(err, path=f"members[{i}]", code="org"))
         if problems:
             raise DefinitionError.from_problems(problems)
         return cls(members)
@@ -312,6 +340,34 @@ class OrgTree:
         return total
 
     @cached_property
+    def arrays(self) -> RecordArrays:
+        """The records as numpy arrays, built once and reused by every decomposition."""
+        position: dict[str, int] = {node: i for i, node in enumerate(self._history)}
+        by_node: list[list[int]] = [[] for _ in position]
+        for i, member in enumerate(self.members):
+            by_node[position[member.id]].append(i)
+        members = self.members
+        for records in by_node:
+            if len(records) > 1:
+                records.sort(key=lambda i: members[i].first_day)
+        tenure = [members[records[0]].start for records in by_node]
+        node = np.array([position[m.id] for m in members], dtype=np.intp)
+        counts = np.array([len(r) for r in by_node], dtype=np.intp)
+        return RecordArrays(
+            node=node,
+            parent=np.array(
+                [-1 if m.parent is None else position[m.parent] for m in members], dtype=np.intp
+            ),
+            first=np.array([m.first_day.toordinal() for m in members], dtype=np.int64),
+            last=np.array([m.last_day.toordinal() for m in members], dtype=np.int64),
+            start=np.array([-1 if d is None else d.toordinal() for d in tenure], dtype=np.int64)[
+                node
+            ],
+            single=counts[node] == 1,
+            by_node=tuple(tuple(r) for r in by_node),
+        )
+
+    @cached_property
     def graph(self) -> nx.MultiDiGraph[NodeId]:
         """Every parent → child edge that ever held, keyed by record, with its dates."""
         graph: nx.MultiDiGraph[NodeId] = nx.MultiDiGraph()
@@ -326,21 +382,6 @@ class OrgTree:
 
 def _first_day(member: OrgMember) -> dt.date:
     return member.first_day
-
-
-def _field_problems(index: int, err: ValidationError) -> list[Problem]:
-    problems = []
-    for detail in err.errors():
-        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in detail["loc"])
-        problems.append(
-            Problem(
-                f"org.{detail['type']}",
-                Severity.ERROR,
-                detail["msg"],
-                Location(path=f"members[{index}]{loc}"),
-            )
-        )
-    return problems
 
 
 def _structure_problems(members: Sequence[OrgMember]) -> list[Problem]:

@@ -1,0 +1,66 @@
+"""Loading definitions: pydantic validation errors turned into located `Problem` values.
+
+Every definition (calendars, orgs, target plans, workflows, incentive plans) is a
+frozen pydantic model; loading one reports every problem at once as a
+`DefinitionError` whose problems carry a code and a document path, never a raw
+pydantic `ValidationError`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from salesflow.errors import DefinitionError, Location, Problem, Severity
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["load_model", "validation_problems"]
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validation_problems(err: ValidationError, *, path: str, code: str) -> list[Problem]:
+    """One `Problem` per pydantic error, coded ``<code>.<type>`` at ``<path>.<loc>``.
+
+    >>> from pydantic import BaseModel
+    >>> class Tier(BaseModel):
+    ...     rate: int
+    >>> try:
+    ...     Tier.model_validate({"rate": "x"})
+    ... except ValidationError as err:
+    ...     print(validation_problems(err, path="plan.tiers[1]", code="plan")[0])
+    error plan.int_parsing at plan.tiers[1].rate: Input should be a valid integer, ...
+    """
+    problems = []
+    for detail in err.errors():
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in detail["loc"])
+        problems.append(
+            Problem(
+                f"{code}.{detail['type']}",
+                Severity.ERROR,
+                detail["msg"],
+                Location(path=f"{path}{where}"),
+            )
+        )
+    return problems
+
+
+def load_model(
+    model: type[ModelT], data: Mapping[str, object] | ModelT, *, path: str, code: str
+) -> ModelT:
+    """Validate ``data`` as ``model``; raise `DefinitionError` with every problem located.
+
+    Raises:
+        DefinitionError: ``data`` does not fit ``model``; one `Problem` per field error.
+    """
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise DefinitionError.from_problems(
+            validation_problems(err, path=path, code=code)
+        ) from None

@@ -1,0 +1,447 @@
+"""The shared definitions of a decomposition: periods, the root's phasing, and weights.
+
+Both engines (the scalar reference and the vectorized one) start from one `Layout`:
+the finest periods, the root amount of each (the total phased down the fiscal-time
+tree), and for every node in every period its parent, depth, integer weight, the
+weight it leaves as a gap, and its locked amount. They differ only in how they then
+allocate each parent's amount over its reports.
+
+Weights are integers so that both engines split with exact integer arithmetic:
+
+- a report's weight in a period is ``base * sum(ramp(day))`` over the days of the period
+  it is active, with ``base`` its rule's weight scaled by one power of ten for the whole
+  org and ``ramp(day)`` its ramp factor scaled likewise (``RAMP_SCALE`` for a fully
+  ramped person). Siblings share a period, so the period's length cancels out;
+- the gap weight is what it does not carry in that period under the ``gap`` policy:
+  ``base * sum(full - ramp(day))`` over the days of the period from its first day to the
+  end of the plan, active or not (a leaver's days after leaving count in full).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final, final
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+
+from salesflow.errors import DefinitionError, Location, Problem, Severity
+from salesflow.money import Money, allocate_units, scale_weights
+from salesflow.periods import Grain, Period
+from salesflow.targets._plan import FreedTarget, OrgMethod, OrgRule, TargetPlan, TimeMethod
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from numpy.typing import NDArray
+
+    from salesflow.targets._org import OrgMember, OrgTree, RecordArrays
+
+__all__ = ["ABSENT", "ROOT", "Layout", "build_layout", "phase", "to_units"]
+
+ROOT: Final = -1
+"""`Layout.parent` of the root."""
+ABSENT: Final = -2
+"""`Layout.parent` of a node that is not in the org in a period."""
+NO_LOCK: Final = np.iinfo(np.int64).min
+"""`Layout.locked` of a cell without a locked amount."""
+
+
+@final
+@dataclass(frozen=True, slots=True, eq=False)
+class Layout:
+    """Everything a decomposition engine needs, as arrays over (period, node).
+
+    Attributes:
+        plan: The plan.
+        periods: The plan's finest periods, in order (P of them).
+        nodes: Every node id of the org (N of them), in the org's record order.
+        root: The position of the root in `nodes`.
+        root_amounts: int64[P], the total phased over the periods, in minor units.
+        parent: intp[P, N], the position of each node's parent in each period;
+            `ROOT` for the root, `ABSENT` where the node is not in the org.
+        depth: intp[P, N], each node's depth in each period (-1 when absent).
+        weight: int64[P, N], each node's weight among its siblings in each period.
+        gap_weight: int64[P, N], the weight it leaves to the gap (0 unless ``gap``).
+        locked: int64[P, N], a locked node's phased amount; `NO_LOCK` elsewhere.
+    """
+
+    plan: TargetPlan
+    periods: tuple[Period, ...]
+    nodes: tuple[str, ...]
+    root: int
+    root_amounts: NDArray[np.int64]
+    parent: NDArray[np.intp]
+    depth: NDArray[np.intp]
+    weight: NDArray[np.int64]
+    gap_weight: NDArray[np.int64]
+    locked: NDArray[np.int64]
+
+    @property
+    def max_depth(self) -> int:
+        """The deepest level any node reaches in any period."""
+        return int(self.depth.max())
+
+
+def to_units(value: Money | int) -> int:
+    """An amount of the plan's unit as an integer (minor units for money)."""
+    if isinstance(value, Money):
+        return value.to_minor_units()
+    return value
+
+
+def build_layout(plan: TargetPlan, org: OrgTree) -> Layout:
+    """Compute the shared definitions of ``plan`` over ``org``.
+
+    Raises:
+        DefinitionError: every problem at once: a rule's attribute or history missing
+            for a node, a lock on an unknown node, seasonality indices that do not
+            cover the year.
+    """
+    periods = plan.calendar.periods(plan.fiscal_year, plan.grain)
+    problems = _plan_problems(plan, org)
+    bases, base_problems = _base_weights(plan, org)
+    problems += base_problems
+    nodes = org.ids
+    position: dict[str, int] = {node: i for i, node in enumerate(nodes)}
+    shape = (len(periods), len(nodes))
+    parent = np.full(shape, ABSENT, dtype=np.intp)
+    weight = np.zeros(shape, dtype=np.int64)
+    gap_weight = np.zeros(shape, dtype=np.int64)
+    if problems:
+        raise DefinitionError.from_problems(problems)
+    frame = _Frame(
+        plan,
+        position,
+        np.array([p.start.toordinal() for p in periods], dtype=np.int64),
+        np.array([p.end.toordinal() for p in periods], dtype=np.int64),
+    )
+    arrays = org.arrays
+    steady = _steady_records(arrays, frame)
+    for records in arrays.by_node:
+        if steady[records[0]]:
+            continue
+        history = [(bases[i], org.members[i]) for i in records]
+        _place_node(history, frame, parent, weight)
+        if plan.freed is FreedTarget.GAP:
+            _place_gap(history, frame, gap_weight)
+    bases_array = np.array(bases, dtype=np.int64)
+    _place_steady(np.flatnonzero(steady), arrays, bases_array, frame, parent=parent, weight=weight)
+    root = position[org.root]
+    depth = _depths(parent, root)
+    return Layout(
+        plan=plan,
+        periods=periods,
+        nodes=nodes,
+        root=root,
+        root_amounts=np.array(phase(to_units(plan.total), plan, None), dtype=np.int64),
+        parent=parent,
+        depth=depth,
+        weight=weight,
+        gap_weight=gap_weight,
+        locked=_locked(plan, position, parent),
+    )
+
+
+def phase(total: int, plan: TargetPlan, active: Sequence[bool] | None) -> list[int]:
+    """Split ``total`` down the fiscal-time tree to the plan's finest periods.
+
+    Each level (year → half → quarter → month → week → day, down to the plan's grain)
+    is split by the plan's time method with largest-remainder allocation, so every
+    coarser period is exactly the sum of its children. With ``active`` (one flag per
+    finest period), periods where the node is absent get nothing.
+
+    Raises:
+        DefinitionError: ``active`` leaves no period to carry a non-zero total.
+    """
+    year = plan.calendar.year(plan.fiscal_year)
+    finest = plan.calendar.periods(plan.fiscal_year, plan.grain)
+    flags = (
+        dict.fromkeys(finest, True) if active is None else dict(zip(finest, active, strict=True))
+    )
+    out: dict[Period, int] = {}
+    _phase_into(year, total, plan, flags, out)
+    return [out[p] for p in finest]
+
+
+def _phase_into(
+    period: Period, amount: int, plan: TargetPlan, flags: dict[Period, bool], out: dict[Period, int]
+) -> None:
+    if period.grain is plan.grain:
+        out[period] = amount
+        return
+    children = period.children()
+    weights = [
+        _time_weight(child, plan) if _any_active(child, plan, flags) else 0 for child in children
+    ]
+    if not any(weights):
+        if amount:
+            msg = f"no period of {period.label} can carry {amount}"
+            raise DefinitionError(msg, code="targets.nothing_to_carry")
+        parts = [0] * len(children)
+    else:
+        parts = allocate_units(amount, weights)
+    for child, part in zip(children, parts, strict=True):
+        _phase_into(child, part, plan, flags, out)
+
+
+def _any_active(period: Period, plan: TargetPlan, flags: dict[Period, bool]) -> bool:
+    if period.grain is plan.grain:
+        return flags[period]
+    return any(flags[p] for p in flags if period.contains(p))
+
+
+def _time_weight(period: Period, plan: TargetPlan) -> int | Decimal:
+    method = plan.time.method
+    if method is TimeMethod.EQUAL:
+        return 1
+    if method is TimeMethod.SEASONALITY and period.grain is not None:
+        grain = plan.time.seasonality_grain
+        if period.grain is grain or not period.grain.is_finer_than(grain):
+            inside = plan.calendar.periods(plan.fiscal_year, grain)
+            indices = plan.time.seasonality
+            return sum((indices[p.index] for p in inside if period.contains(p)), Decimal(0))
+    working = plan.time.business_calendar
+    if working is not None and method is not TimeMethod.DAYS:
+        return working.count_business_days(period.start, period.end)
+    return period.days
+
+
+def _plan_problems(plan: TargetPlan, org: OrgTree) -> list[Problem]:
+    problems = [
+        Problem(
+            "targets.unknown_lock",
+            Severity.ERROR,
+            f"lock on {node!r}, which is not in the org",
+            Location(path=f"plan.locks.{node}"),
+        )
+        for node in plan.locks
+        if node not in org
+    ]
+    if plan.time.method is TimeMethod.SEASONALITY:
+        grain = plan.time.seasonality_grain
+        if grain is Grain.YEAR:
+            problems.append(
+                Problem(
+                    "targets.seasonality_grain",
+                    Severity.ERROR,
+                    "seasonality indices need a grain finer than the year",
+                    Location(path="plan.time.seasonality_grain"),
+                )
+            )
+        else:
+            count = len(plan.calendar.periods(plan.fiscal_year, grain))
+            missing = sorted(set(range(1, count + 1)) - set(plan.time.seasonality))
+            extra = sorted(set(plan.time.seasonality) - set(range(1, count + 1)))
+            if missing or extra:
+                problems.append(
+                    Problem(
+                        "targets.seasonality_indices",
+                        Severity.ERROR,
+                        f"FY{plan.fiscal_year} has {count} {grain.value}s; "
+                        f"missing indices {missing}, unknown indices {extra}",
+                        Location(path="plan.time.seasonality"),
+                    )
+                )
+    return problems
+
+
+def _rule_for(plan: TargetPlan, role: str) -> OrgRule | None:
+    default = None
+    for rule in plan.org:
+        if rule.role == role:
+            return rule
+        if rule.role is None:
+            default = rule
+    return default
+
+
+def _raw_weight(rule: OrgRule | None, member: OrgMember) -> Decimal | int | None:
+    if rule is None or rule.method is OrgMethod.EQUAL:
+        return 1
+    if rule.method is OrgMethod.ATTRIBUTE:
+        assert rule.attribute is not None  # noqa: S101 - checked by OrgRule
+        number = _number(member.attributes.get(rule.attribute))
+        if number is None:
+            return rule.missing
+        return number if number >= 0 else None
+    return rule.history.get(member.id, rule.missing)
+
+
+def _number(value: object) -> Decimal | int | None:
+    """An attribute as an exact number: ints, Decimals, and text such as ``"2.5"``."""
+    if isinstance(value, int | Decimal):
+        return value if isinstance(value, int) or value.is_finite() else None
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except ArithmeticError:
+            return None
+        return number if number.is_finite() else None
+    return None
+
+
+def _base_weights(plan: TargetPlan, org: OrgTree) -> tuple[list[int], list[Problem]]:
+    """Each record's base weight (in record order), scaled to integers together."""
+    raw: list[Decimal | int] = []
+    problems: list[Problem] = []
+    for i, member in enumerate(org.members):
+        rule = _rule_for(plan, member.role)
+        value = _raw_weight(rule, member) if member.parent is not None else 1
+        if value is None:
+            what = f"attribute {rule.attribute!r}" if rule and rule.attribute else "history"
+            problems.append(
+                Problem(
+                    "targets.missing_weight",
+                    Severity.ERROR,
+                    f"{member.id!r} has no usable {what} (a non-negative number) for its weight",
+                    Location(path=f"members[{i}]"),
+                )
+            )
+            value = 0
+        raw.append(value)
+    return [int(w) for w in scale_weights(raw)], problems
+
+
+# Ramp factors are scaled by this power of ten (they are given to at most 4 places).
+RAMP_SCALE: Final = 10_000
+
+
+def _ramp_segments(plan: TargetPlan, start: dt.date | None) -> list[tuple[int, int, int]]:
+    """(first ordinal, last ordinal, scaled factor) pieces of a node's ramp."""
+    if start is None or not plan.ramp:
+        return [(dt.date.min.toordinal(), dt.date.max.toordinal(), RAMP_SCALE)]
+    pieces = []
+    for month, factor in enumerate(plan.ramp):
+        lo = start + relativedelta(months=month)
+        hi = start + relativedelta(months=month + 1) - dt.timedelta(days=1)
+        pieces.append((lo.toordinal(), hi.toordinal(), int(factor * RAMP_SCALE)))
+    full_from = start + relativedelta(months=len(plan.ramp))
+    pieces.append((full_from.toordinal(), dt.date.max.toordinal(), RAMP_SCALE))
+    return pieces
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """What placing a node needs: the plan, node positions, and period bounds."""
+
+    plan: TargetPlan
+    position: Mapping[str, int]
+    starts: NDArray[np.int64]  # first day of each period, as an ordinal
+    ends: NDArray[np.int64]  # last day of each period, as an ordinal
+
+    def overlap(self, lo: int, hi: int) -> NDArray[np.int64]:
+        """Days of ``lo..hi`` (inclusive ordinals) that fall in each period."""
+        days: NDArray[np.int64] = np.minimum(self.ends, hi) - np.maximum(self.starts, lo) + 1
+        return np.clip(days, 0, None)
+
+
+def _place_node(
+    history: Sequence[tuple[int, OrgMember]],
+    frame: _Frame,
+    parent: NDArray[np.intp],
+    weight: NDArray[np.int64],
+) -> None:
+    """Fill one node's column: its parent per period and its weight."""
+    ramp = _ramp_segments(frame.plan, history[0][1].start)
+    column = frame.position[history[0][1].id]
+    # The earliest record active in a period decides the parent: go latest-first so
+    # earlier records overwrite.
+    for _, member in reversed(history):
+        present = frame.overlap(member.first_day.toordinal(), member.last_day.toordinal()) > 0
+        parent[present, column] = ROOT if member.parent is None else frame.position[member.parent]
+    for base, member in history:
+        lo, hi = member.first_day.toordinal(), member.last_day.toordinal()
+        for first, last, factor in ramp:
+            weight[:, column] += base * factor * frame.overlap(max(lo, first), min(hi, last))
+
+
+def _steady_records(arrays: RecordArrays, frame: _Frame) -> NDArray[np.bool_]:
+    """Records of nodes in one place, fully ramped, for the whole plan (the common case)."""
+    first_day, last_day = int(frame.starts[0]), int(frame.ends[-1])
+    year_start = dt.date.fromordinal(first_day)
+    ramped_by = (year_start - relativedelta(months=len(frame.plan.ramp))).toordinal()
+    return (
+        arrays.single
+        & (arrays.first <= first_day)
+        & (arrays.last >= last_day)
+        & (arrays.start <= ramped_by)
+    )
+
+
+def _place_steady(  # noqa: PLR0913 - the arrays it fills and the ones it reads
+    records: NDArray[np.intp],
+    arrays: RecordArrays,
+    bases: NDArray[np.int64],
+    frame: _Frame,
+    *,
+    parent: NDArray[np.intp],
+    weight: NDArray[np.int64],
+) -> None:
+    """Fill the columns of steady nodes at once, vectorized.
+
+    Equal to `_place_node` for such a node: one parent throughout, and a weight of
+    ``base * RAMP_SCALE * days`` in every period.
+    """
+    columns = arrays.node[records]
+    parent[:, columns] = arrays.parent[records]
+    days = frame.ends - frame.starts + 1
+    weight[:, columns] = np.outer(days * RAMP_SCALE, bases[records])
+
+
+def _place_gap(
+    history: Sequence[tuple[int, OrgMember]], frame: _Frame, gap_weight: NDArray[np.int64]
+) -> None:
+    """Add what one node does not carry to the gap of its parent."""
+    ramp = _ramp_segments(frame.plan, history[0][1].start)
+    for base, member in history:
+        if member.parent is None:
+            continue
+        column = frame.position[member.parent]
+        lo, last_day = member.first_day.toordinal(), member.last_day.toordinal()
+        # A leaver's last record leaves its days after leaving to the gap too.
+        hi = dt.date.max.toordinal() if member is history[-1][1] else last_day
+        for first, last, factor in ramp:
+            planned = frame.overlap(max(lo, first), min(hi, last))
+            carried = frame.overlap(max(lo, first), min(last_day, last))
+            gap_weight[:, column] += base * (RAMP_SCALE * planned - factor * carried)
+
+
+def _depths(parent: NDArray[np.intp], root: int) -> NDArray[np.intp]:
+    """Each cell's depth; a period with the structure of the one before reuses its depths."""
+    depth = np.empty_like(parent)
+    unchanged = np.all(parent[1:] == parent[:-1], axis=1)
+    for row in range(parent.shape[0]):
+        if row and unchanged[row - 1]:
+            depth[row] = depth[row - 1]
+        else:
+            depth[row] = _row_depth(parent[row], root)
+    return depth
+
+
+def _row_depth(parent: NDArray[np.intp], root: int) -> NDArray[np.intp]:
+    """Depth of each node in one period's structure (-1 when absent): count the steps."""
+    link = np.where(parent >= 0, parent, -1)
+    link[root] = -1
+    depth = np.zeros(len(parent), dtype=np.intp)
+    cursor = link
+    while (moving := cursor >= 0).any():
+        depth += moving
+        cursor = np.where(moving, link[np.where(moving, cursor, 0)], -1)
+    depth[parent == ABSENT] = -1
+    return depth
+
+
+def _locked(
+    plan: TargetPlan, position: Mapping[str, int], parent: NDArray[np.intp]
+) -> NDArray[np.int64]:
+    locked = np.full(parent.shape, NO_LOCK, dtype=np.int64)
+    for node, amount in plan.locks.items():
+        column = position[node]
+        present = parent[:, column] != ABSENT
+        locked[:, column] = phase(to_units(amount), plan, present.tolist())
+        locked[~present, column] = NO_LOCK
+    return locked

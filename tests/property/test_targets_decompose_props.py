@@ -1,0 +1,99 @@
+"""Decomposition properties over random orgs, plans, totals and calendars."""
+
+from unittest.mock import patch
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+from salesflow import DefinitionError
+from salesflow.targets import OrgTree, TargetPlan, _layout, decompose
+
+from strategies.targets import effective_dated_org, target_plans
+
+
+def _grids(records, plan_data):
+    org = OrgTree.from_records(records)
+    plan = TargetPlan.model_validate(plan_data)
+    try:
+        fast = decompose(plan, org)
+    except DefinitionError as err:
+        code = err.code
+    else:
+        return fast, decompose(plan, org, engine="reference")
+    with pytest.raises(DefinitionError) as again:  # both engines refuse alike
+        decompose(plan, org, engine="reference")
+    assert again.value.code == code
+    return None, None
+
+
+@settings(max_examples=60)
+@given(effective_dated_org(), target_plans())
+def test_vectorized_engine_equals_the_reference_cell_for_cell(records, plan_data):
+    fast, slow = _grids(records, plan_data)
+    if fast is not None:
+        assert fast == slow
+
+
+@settings(max_examples=60)
+@given(effective_dated_org(), target_plans())
+def test_every_parent_is_the_sum_of_its_reports_and_gap_in_every_period(records, plan_data):
+    grid, _ = _grids(records, plan_data)
+    if grid is None:
+        return
+    assert [p for p in grid.check() if p.code == "targets.incoherent_sum"] == []
+    assert [p for p in grid.check() if p.code == "targets.absent_target"] == []
+
+
+@settings(max_examples=60)
+@given(effective_dated_org(), target_plans())
+def test_rolling_up_the_leaves_and_gaps_returns_the_total(records, plan_data):
+    grid, _ = _grids(records, plan_data)
+    if grid is None:
+        return
+    layout = grid.layout
+    has_reports = np.zeros(grid.amounts.shape, dtype=bool)
+    rows, cols = np.nonzero(layout.parent >= 0)
+    has_reports[rows, layout.parent[rows, cols]] = True
+    leaves = (layout.parent != -2) & ~has_reports
+    carried = int(grid.amounts[leaves].sum()) + int(grid.unassigned.sum())
+    total = grid.plan.total
+    expected = total.to_minor_units() if hasattr(total, "to_minor_units") else total
+    assert carried == expected
+    assert grid.value(layout.nodes[layout.root]) == total
+
+
+@settings(max_examples=60)
+@given(effective_dated_org(), target_plans())
+def test_each_cell_is_within_one_unit_of_its_exact_share(records, plan_data):
+    grid, _ = _grids(records, plan_data)
+    if grid is None:
+        return
+    for row in range(len(grid.periods)):
+        for column in np.flatnonzero(grid.layout.parent[row] >= 0):
+            why = grid.explain(grid.nodes[column], grid.periods[row])
+            if why.source.value != "share":
+                continue
+            shared = (
+                why.shared.to_minor_units() if hasattr(why.shared, "to_minor_units") else why.shared
+            )
+            amount = (
+                why.amount.to_minor_units() if hasattr(why.amount, "to_minor_units") else why.amount
+            )
+            assert abs(amount - shared * why.share) < 1
+
+
+@settings(max_examples=40)
+@given(effective_dated_org(), target_plans())
+def test_the_steady_node_fast_path_fills_the_same_layout_as_the_general_one(records, plan_data):
+    org = OrgTree.from_records(records)
+    plan = TargetPlan.model_validate(plan_data)
+    try:
+        fast = _layout.build_layout(plan, org)
+    except DefinitionError:
+        return
+    nothing_steady = lambda arrays, _frame: arrays.single & False  # noqa: E731
+    with patch.object(_layout, "_steady_records", nothing_steady):
+        general = _layout.build_layout(plan, org)
+    for name in ("parent", "depth", "weight", "gap_weight", "locked", "root_amounts"):
+        assert np.array_equal(getattr(fast, name), getattr(general, name)), name
