@@ -140,7 +140,7 @@ def main() -> None:
     print(f"incoherent parent cells (salesflow check): {len(grid.check())}")
     weekly = cells.groupby("week")["amount"].sum().round(2).to_numpy()
     exact_week = np.array([int(v) for v in grid.amounts[:, grid.nodes.index("co")]]) / 100
-    off = int((np.abs(weekly - exact_week) > 0.005).sum())  # noqa: PLR2004 - half a fen
+    off = int((np.abs(weekly - exact_week) > 0.005).sum())
     print(f"pandas weeks whose persons do not sum to the week: {off} of 52")
     print(f"(loading the org took {load_s:.2f} s and is not part of the decomposition figure)")
 
