@@ -12,6 +12,7 @@ results as the scalar ones, bit for bit. See docs/money.md.
 """
 
 from ._allocation import allocate, allocate_equal, allocate_units
+from ._carried import CARRY_ONE, allocate_grouped_carried, allocate_units_carried
 from ._currency import Currency
 from ._exact import RoundingMode
 from ._money import Money
@@ -24,6 +25,7 @@ from ._vectorized import (
 )
 
 __all__ = [
+    "CARRY_ONE",
     "Currency",
     "Money",
     "RoundingMode",
@@ -31,7 +33,9 @@ __all__ = [
     "allocate_array",
     "allocate_equal",
     "allocate_grouped",
+    "allocate_grouped_carried",
     "allocate_units",
+    "allocate_units_carried",
     "from_minor_units_array",
     "scale_weights",
     "to_minor_units_array",
