@@ -10,7 +10,10 @@ carry it). For every node with reports, in every period::
 Each parent's amount is split over its reports like this: locked reports take their
 phased lock; the rest is split over the other reports by weight with largest
 remainder, the gap taking a share by its gap weight (listed after the reports, so ties
-go to reports first, lower node position first).
+go to reports first, lower node position first). Periods are split in order, each
+carrying every report's unrounded remainder into the next (`allocate_units_carried`),
+so a report's running total stays within about one minor unit of its exact running
+share; a report that changes parent starts afresh under the new one.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from salesflow.errors import DefinitionError
-from salesflow.money import allocate_grouped, allocate_units
-from salesflow.targets._layout import NO_LOCK, Layout
+from salesflow.money import allocate_grouped_carried, allocate_units_carried
+from salesflow.targets._layout import ABSENT, NO_LOCK, Layout
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -38,6 +41,7 @@ def decompose_reference(layout: Layout) -> Cells:
     shape = layout.parent.shape
     amounts = np.zeros(shape, dtype=np.int64)
     unassigned = np.zeros(shape, dtype=np.int64)
+    carries = _Carries()
     for p in range(shape[0]):
         reports: dict[int, list[int]] = defaultdict(list)
         for node in range(shape[1]):
@@ -50,17 +54,41 @@ def decompose_reference(layout: Layout) -> Cells:
             kids = reports.get(node, [])
             if kids:
                 unassigned[p, node] = _split(
-                    layout, (p, node), int(amounts[p, node]), kids, amounts
+                    layout, (p, node), int(amounts[p, node]), kids, (amounts, carries)
                 )
             queue.extend(kids)
     return amounts, unassigned
 
 
+class _Carries:
+    """Each report's carried remainder under its current parent, and each gap's."""
+
+    def __init__(self) -> None:
+        self.reports: dict[int, tuple[int, int]] = {}  # node -> (parent, carry)
+        self.gaps: dict[int, int] = {}  # parent -> carry
+
+    def before(self, parent: int, kids: list[int]) -> list[int]:
+        """The carries of ``kids`` and of the gap; a report new under ``parent`` has 0."""
+        carried = [self.reports.get(k, (parent, 0)) for k in kids]
+        return [c if p == parent else 0 for p, c in carried] + [self.gaps.get(parent, 0)]
+
+    def after(self, parent: int, kids: list[int], carries: list[int]) -> None:
+        """Keep the carries after a split."""
+        for kid, carry in zip(kids, carries, strict=False):
+            self.reports[kid] = (parent, carry)
+        self.gaps[parent] = carries[-1]
+
+
 def _split(
-    layout: Layout, cell: tuple[int, int], amount: int, kids: list[int], amounts: NDArray[np.int64]
+    layout: Layout,
+    cell: tuple[int, int],
+    amount: int,
+    kids: list[int],
+    state: tuple[NDArray[np.int64], _Carries],
 ) -> int:
     """Split ``amount`` of ``cell`` (period, node) over ``kids``; return the gap's part."""
     p, node = cell
+    amounts, carries = state
     locked = [k for k in kids if layout.locked[p, k] != NO_LOCK]
     free = [k for k in kids if layout.locked[p, k] == NO_LOCK]
     for k in locked:
@@ -71,7 +99,8 @@ def _split(
     gap = int(layout.gap_weight[p, node])
     if not any(weights) and not gap:
         gap = 1
-    parts = allocate_units(rest, [*weights, gap])
+    parts, after = allocate_units_carried(rest, [*weights, gap], carries.before(node, free))
+    carries.after(node, free, after)
     for k, part in zip(free, parts, strict=False):
         amounts[p, k] = part
     return parts[-1]
@@ -89,42 +118,73 @@ def _check_rest(layout: Layout, p: int, node: int, amount: int, rest: int) -> No
 
 
 def decompose_vectorized(layout: Layout) -> Cells:
-    """Fill the cells one org level at a time, all periods and parents at once."""
+    """Fill the cells one org level at a time, all parents of a period at once.
+
+    Periods go in order within a level, because each split carries the remainders of
+    the one before (see `salesflow.money.allocate_grouped_carried`).
+    """
     periods, size = layout.parent.shape
-    amounts = np.zeros(periods * size, dtype=np.int64)
-    unassigned = np.zeros(periods * size, dtype=np.int64)
-    amounts[np.arange(periods) * size + layout.root] = layout.root_amounts
-    flat_parent = layout.parent.ravel()
-    flat_depth = layout.depth.ravel()
-    flat_locked = layout.locked.ravel()
-    flat_weight = layout.weight.ravel()
-    flat_gap = layout.gap_weight.ravel()
-    for cells in _cells_by_level(flat_depth, layout.max_depth):
-        parent_cells = (cells // size) * size + flat_parent[cells]
-        groups, group_of = _compact(parent_cells, periods * size)
-        is_locked = flat_locked[cells] != NO_LOCK
-        locked_cells = cells[is_locked]
-        amounts[locked_cells] = flat_locked[locked_cells]
+    grid = _FlatGrid(layout)
+    grid.amounts[np.arange(periods) * size + layout.root] = layout.root_amounts
+    for cells in _cells_by_level(grid.depth, layout.max_depth):
+        bounds = np.searchsorted(cells // size, np.arange(periods + 1))
+        for lo, hi in itertools.pairwise(bounds):
+            if hi > lo:
+                grid.split(cells[lo:hi])
+    return grid.amounts.reshape(periods, size), grid.unassigned.reshape(periods, size)
+
+
+class _FlatGrid:
+    """The layout's arrays flattened over (period, node), the cells, and the carries."""
+
+    def __init__(self, layout: Layout) -> None:
+        periods, size = layout.parent.shape
+        self.layout = layout
+        self.size = size
+        self.parent = layout.parent.ravel()
+        self.depth = layout.depth.ravel()
+        self.locked = layout.locked.ravel()
+        self.weight = layout.weight.ravel()
+        self.gap_weight = layout.gap_weight.ravel()
+        self.amounts = np.zeros(periods * size, dtype=np.int64)
+        self.unassigned = np.zeros(periods * size, dtype=np.int64)
+        self.report_carry = np.zeros(size, dtype=np.int64)
+        self.carried_under = np.full(size, ABSENT, dtype=np.intp)
+        self.gap_carry = np.zeros(size, dtype=np.int64)
+
+    def split(self, cells: NDArray[np.intp]) -> None:
+        """Split the parents of ``cells`` (one period, one level) over them."""
+        size = self.size
+        parents = self.parent[cells]
+        groups, group_of = _compact(parents, size)
+        parent_cells = (cells[0] // size) * size + groups
+        is_locked = self.locked[cells] != NO_LOCK
+        self.amounts[cells[is_locked]] = self.locked[cells[is_locked]]
         locked_sum = np.zeros(len(groups), dtype=np.int64)
-        np.add.at(locked_sum, group_of[is_locked], flat_locked[locked_cells])
-        rest = amounts[groups] - locked_sum
-        _check_rests(layout, groups, amounts[groups], rest)
-        free = ~is_locked
-        free_weight = flat_weight[cells[free]]
+        np.add.at(locked_sum, group_of[is_locked], self.locked[cells[is_locked]])
+        rest = self.amounts[parent_cells] - locked_sum
+        _check_rests(self.layout, parent_cells, self.amounts[parent_cells], rest)
+        free = cells[~is_locked]
+        nodes = free % size
+        under = parents[~is_locked]
+        weight = self.weight[free]
         weight_sum = np.zeros(len(groups), dtype=np.int64)
-        np.add.at(weight_sum, group_of[free], free_weight)
-        gap = flat_gap[groups]
+        np.add.at(weight_sum, group_of[~is_locked], weight)
+        gap = self.gap_weight[parent_cells]
         gap = np.where((weight_sum == 0) & (gap == 0), 1, gap)
-        with_gap = np.flatnonzero(gap)
-        parts = allocate_grouped(
+        carry = np.where(self.carried_under[nodes] == under, self.report_carry[nodes], 0)
+        parts, after = allocate_grouped_carried(
             rest,
-            np.concatenate([free_weight, gap[with_gap]]),
-            np.concatenate([group_of[free], with_gap]),
+            np.concatenate([weight, gap]),
+            np.concatenate([group_of[~is_locked], np.arange(len(groups))]),
+            np.concatenate([carry, self.gap_carry[groups]]),
         )
-        amounts[cells[free]] = parts[: len(free_weight)]
-        unassigned[groups[with_gap]] = parts[len(free_weight) :]
-    shape = layout.parent.shape
-    return amounts.reshape(shape), unassigned.reshape(shape)
+        count = len(free)
+        self.amounts[free] = parts[:count]
+        self.unassigned[parent_cells] = parts[count:]
+        self.report_carry[nodes] = after[:count]
+        self.carried_under[nodes] = under
+        self.gap_carry[groups] = after[count:]
 
 
 def _cells_by_level(flat_depth: NDArray[np.intp], deepest: int) -> list[NDArray[np.intp]]:
