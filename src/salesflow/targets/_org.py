@@ -470,15 +470,19 @@ def _root_problems(by_id: Mapping[str, list[tuple[int, OrgMember]]]) -> list[Pro
 
 
 def _cycle_problems(members: Sequence[OrgMember]) -> list[Problem]:
+    links: nx.DiGraph[str] = nx.DiGraph()
+    links.add_edges_from((m.parent, m.id) for m in members if m.parent is not None)
+    if nx.is_directed_acyclic_graph(links):  # the common case, in linear time
+        return []
+    looped = [c for c in nx.strongly_connected_components(links) if _is_loop(links, c)]
     graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+    inside = set().union(*looped)
     for i, member in enumerate(members):
-        if member.parent is not None:
+        if member.parent in inside and member.id in inside:
             graph.add_edge(member.parent, member.id, index=i, member=member)
     problems = []
-    for component in nx.strongly_connected_components(graph):
+    for component in looped:
         sub = graph.subgraph(component)
-        if len(component) == 1 and not sub.number_of_edges():
-            continue
         for count, cycle in enumerate(nx.simple_cycles(sub)):
             if count >= _MAX_CYCLES_REPORTED:
                 break
@@ -486,6 +490,14 @@ def _cycle_problems(members: Sequence[OrgMember]) -> list[Problem]:
             if problem is not None:
                 problems.append(problem)
     return problems
+
+
+def _is_loop(links: nx.DiGraph[str], component: set[str]) -> bool:
+    """Whether a strongly connected component holds a cycle (a self-loop counts)."""
+    if len(component) > 1:
+        return True
+    (node,) = component
+    return links.has_edge(node, node)
 
 
 def _cycle_problem(graph: nx.MultiDiGraph[str], cycle: list[str]) -> Problem | None:
