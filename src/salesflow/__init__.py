@@ -21,6 +21,7 @@ from salesflow.errors import (
     Severity,
     UnknownCurrencyError,
 )
+from salesflow.expressions import Expression, Schema, compile_expression
 from salesflow.money import (
     Currency,
     Money,
@@ -47,6 +48,7 @@ __all__ = [
     "CurrencyMismatchError",
     "DefinitionError",
     "EvaluationError",
+    "Expression",
     "ExpressionSyntaxError",
     "ExpressionTypeError",
     "Grain",
@@ -61,11 +63,13 @@ __all__ = [
     "RetailCalendar",
     "RoundingMode",
     "SalesflowError",
+    "Schema",
     "Severity",
     "UnknownCurrencyError",
     "__version__",
     "allocate",
     "allocate_equal",
     "allocate_units",
+    "compile_expression",
     "fraction_elapsed",
 ]

@@ -18,6 +18,7 @@ EXPECTED_ROOT = [
     "CurrencyMismatchError",
     "DefinitionError",
     "EvaluationError",
+    "Expression",
     "ExpressionSyntaxError",
     "ExpressionTypeError",
     "Grain",
@@ -32,12 +33,14 @@ EXPECTED_ROOT = [
     "RetailCalendar",
     "RoundingMode",
     "SalesflowError",
+    "Schema",
     "Severity",
     "UnknownCurrencyError",
     "__version__",
     "allocate",
     "allocate_equal",
     "allocate_units",
+    "compile_expression",
     "fraction_elapsed",
 ]
 
