@@ -6,9 +6,10 @@ from unittest.mock import patch
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesflow import DefinitionError
-from salesflow.targets import OrgTree, TargetPlan, _layout, decompose
+from salesflow.targets import Actuals, OrgTree, TargetPlan, _layout, decompose, track
 
 from strategies.targets import effective_dated_org, target_plans
 
@@ -122,3 +123,32 @@ def test_a_reports_running_total_stays_within_one_unit_of_its_exact_running_shar
             given_so_far += _units(why.amount)
             exact_so_far += _units(why.shared) * why.share
             assert abs(given_so_far - exact_so_far) < 1 + Fraction(len(grid.periods), 2**32)
+
+
+@settings(max_examples=40)
+@given(effective_dated_org(), target_plans(), st.data())
+def test_rolled_up_actuals_at_the_root_are_every_booking_that_counts(records, plan_data, data):
+    grid, _ = _grids(records, plan_data)
+    if grid is None:
+        return
+    year = grid.plan.calendar.year(grid.plan.fiscal_year)
+    bookings = data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(grid.nodes),
+                st.dates(min_value=year.start, max_value=year.end),
+                st.integers(-(10**9), 10**9),
+            ),
+            max_size=40,
+        )
+    )
+    at = data.draw(st.dates(min_value=year.start, max_value=year.end))
+    tracking = track(grid, Actuals.from_records(bookings), at=at)
+    counted = 0
+    for node, day, amount in bookings:
+        period = grid.plan.calendar.period_of(day, grid.plan.grain)
+        row = grid.periods.index(period)
+        present = grid.layout.parent[row, grid.nodes.index(node)] != -2
+        counted += amount if day <= at and present else 0
+    root = grid.nodes[grid.layout.root]
+    assert _units(tracking.status(root).actual) == counted

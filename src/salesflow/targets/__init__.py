@@ -5,8 +5,11 @@
 - `decompose`: the breakdown itself, a `TargetGrid` of every node in every period,
   exact to the minor unit, each cell explainable (`TargetGrid.explain`).
 
-Tracking (actuals, attainment, pacing), re-planning and DataFrame interop are being
-built (issue 3); see docs/targets.md.
+- `track`: actuals rolled up the org and time against the targets: attainment, pace
+  against the phased targets, projections, gap and the run-rate needed to close it.
+
+Re-planning with versions and DataFrame interop are being built (issue 3); see
+docs/targets.md.
 """
 
 from salesflow.targets._grid import CellSource, Derivation, TargetGrid, TargetRow, decompose
@@ -20,8 +23,10 @@ from salesflow.targets._plan import (
     TimeSplit,
     load_plan,
 )
+from salesflow.targets._tracking import Actuals, Pace, Tracking, TrackRow, track
 
 __all__ = [
+    "Actuals",
     "CellSource",
     "Derivation",
     "FreedTarget",
@@ -31,11 +36,15 @@ __all__ = [
     "OrgRule",
     "OrgSnapshot",
     "OrgTree",
+    "Pace",
     "TargetGrid",
     "TargetPlan",
     "TargetRow",
     "TimeMethod",
     "TimeSplit",
+    "TrackRow",
+    "Tracking",
     "decompose",
     "load_plan",
+    "track",
 ]

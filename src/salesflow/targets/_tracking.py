@@ -1,0 +1,371 @@
+"""Tracking: actuals rolled up against the targets, with pacing and projections.
+
+Actual results (a booking of an amount by a node on a day) are added into the plan's
+finest periods and rolled up the org as it stood in each period. For any node and
+period, `Tracking.status` then gives target, actual, attainment, what should have
+been reached by now (by the targets' own phasing, so seasonality counts), whether
+the node is ahead or behind, projections to the end of the period, the gap, and the
+run-rate needed per remaining day to close it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, final
+
+import numpy as np
+
+from salesflow.errors import InvalidValueError, Location, Problem, Severity
+from salesflow.money import Money
+from salesflow.periods import fraction_elapsed
+from salesflow.targets._layout import ABSENT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from numpy.typing import ArrayLike, NDArray
+
+    from salesflow.periods import BusinessCalendar, Period
+    from salesflow.targets._grid import TargetGrid
+
+__all__ = ["Actuals", "Pace", "TrackRow", "Tracking", "track"]
+
+
+@enum.unique
+class Pace(enum.Enum):
+    """Where a node stands against what it should have reached by now."""
+
+    AHEAD = "ahead"  # actual >= expected to date
+    BEHIND = "behind"  # actual < expected to date
+
+
+@final
+@dataclass(frozen=True, slots=True, eq=False)
+class Actuals:
+    """Amounts booked by nodes on days, in the plan's unit (minor units for money).
+
+    Build with `from_records` (readable) or `from_columns` (fast: numpy arrays).
+
+    Attributes:
+        nodes: The node of each booking: ids (str) or positions in `TargetGrid.nodes`.
+        days: ``datetime64[D]`` day of each booking.
+        amounts: int64 amount of each booking, in minor units (or counts).
+    """
+
+    nodes: NDArray[np.object_] | NDArray[np.intp]
+    days: NDArray[np.datetime64]
+    amounts: NDArray[np.int64]
+
+    @classmethod
+    def from_records(cls, records: Iterable[tuple[str, dt.date, Money | int]]) -> Actuals:
+        """Bookings as ``(node, day, amount)``; Money amounts must be on the minor unit.
+
+        >>> import datetime as dt
+        >>> a = Actuals.from_records([("ann", dt.date(2026, 1, 5), Money("10.50", "CNY"))])
+        >>> a.amounts.tolist()
+        [1050]
+        """
+        rows = list(records)
+        amounts = [a.to_minor_units() if isinstance(a, Money) else int(a) for _, _, a in rows]
+        return cls(
+            np.array([str(n) for n, _, _ in rows], dtype=object),
+            np.array([d for _, d, _ in rows], dtype="datetime64[D]"),
+            np.array(amounts, dtype=np.int64),
+        )
+
+    @classmethod
+    def from_columns(cls, nodes: ArrayLike, days: ArrayLike, amounts: ArrayLike) -> Actuals:
+        """Bookings as columns; ``nodes`` may be positions in `TargetGrid.nodes` (fastest).
+
+        Raises:
+            InvalidValueError: the columns differ in length, or have the wrong kind.
+        """
+        nodes_ = np.asarray(nodes)
+        days_ = np.asarray(days).astype("datetime64[D]")
+        amounts_ = np.asarray(amounts)
+        if not (len(nodes_) == len(days_) == len(amounts_)):
+            msg = f"columns of {len(nodes_)}, {len(days_)} and {len(amounts_)} bookings"
+            raise InvalidValueError(msg, code="targets.actuals_shape")
+        if amounts_.dtype.kind not in "iu":
+            msg = f"amounts must be integers (minor units), not {amounts_.dtype}"
+            raise InvalidValueError(msg, code="targets.actuals_dtype")
+        kind = nodes_.dtype.kind
+        nodes_out = nodes_.astype(np.intp) if kind in "iu" else nodes_.astype(object)
+        return cls(nodes_out, days_, amounts_.astype(np.int64))
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class TrackRow:
+    """A node's standing in a period, at the end of day `at`.
+
+    Attributes:
+        node: The node.
+        period: The period's label.
+        at: The day whose end is "now".
+        target: The node's target for the period.
+        actual: What it booked in the period up to `at`, its reports' included.
+        expected: What it should have booked by now: each finest period's target times
+            the share of it elapsed (by days, or working days), rounded half-even.
+        elapsed: The share of the period elapsed, exactly.
+        projected: The run-rate projection: ``actual / elapsed`` (``None`` before the
+            period starts), rounded half-even.
+        projected_with_pipeline: ``actual`` plus the weighted open pipeline expected to
+            close in the rest of the period (``None`` without a pipeline).
+        gap: ``target - actual`` (negative once the target is beaten).
+        required_per_day: What each remaining day (or working day) must bring to close
+            the gap, rounded up; ``None`` when no day remains or the gap is closed.
+        remaining_days: Days (or working days) left after `at`.
+    """
+
+    node: str
+    period: str
+    at: dt.date
+    target: Money | int
+    actual: Money | int
+    expected: Money | int
+    elapsed: Fraction
+    projected: Money | int | None
+    projected_with_pipeline: Money | int | None
+    gap: Money | int
+    required_per_day: Money | int | None
+    remaining_days: int
+
+    @property
+    def attainment(self) -> Fraction | None:
+        """``actual / target`` exactly, or ``None`` for a zero target."""
+        target, actual = _units(self.target), _units(self.actual)
+        return Fraction(actual, target) if target else None
+
+    @property
+    def pace(self) -> Pace:
+        """Ahead or behind what it should have reached by now."""
+        return Pace.AHEAD if _units(self.actual) >= _units(self.expected) else Pace.BEHIND
+
+
+@final
+class Tracking:
+    """Actuals rolled up against a `TargetGrid`, asked of at the end of day ``at``."""
+
+    __slots__ = ("actual", "at", "business", "direct", "grid", "pipeline", "problems")
+
+    def __init__(  # noqa: PLR0913 - the inputs of a tracking, each documented on `track`
+        self,
+        grid: TargetGrid,
+        actual: NDArray[np.int64],
+        pipeline: NDArray[np.int64] | None,
+        *,
+        at: dt.date,
+        business: BusinessCalendar | None,
+        problems: Sequence[Problem],
+    ) -> None:
+        """Hold the rolled-up cells (use `track` to make one)."""
+        self.grid = grid
+        self.actual = actual
+        self.pipeline = pipeline
+        self.at = at
+        self.business = business
+        self.problems = tuple(problems)
+
+    def status(self, node: str, period: Period | str | None = None) -> TrackRow:
+        """The standing of ``node`` in ``period`` (default: the fiscal year)."""
+        grid = self.grid
+        column = grid._column(node)  # noqa: SLF001 - one module family
+        rows = grid._rows(period)  # noqa: SLF001
+        wanted = grid._period(period)  # noqa: SLF001
+        target = int(grid.amounts[rows, column].sum())
+        actual = int(self.actual[rows, column].sum())
+        expected = _round(
+            sum(
+                (int(grid.amounts[r, column]) * self._elapsed(grid.periods[r]) for r in rows),
+                Fraction(0),
+            )
+        )
+        elapsed = self._elapsed(wanted)
+        remaining = self._remaining_days(wanted)
+        pipeline = (
+            None if self.pipeline is None else actual + int(self.pipeline[rows, column].sum())
+        )
+        unit = grid._unit  # noqa: SLF001
+        gap = target - actual
+        return TrackRow(
+            node=node,
+            period=wanted.label,
+            at=self.at,
+            target=unit(target),
+            actual=unit(actual),
+            expected=unit(expected),
+            elapsed=elapsed,
+            projected=unit(_round(actual / elapsed)) if elapsed else None,
+            projected_with_pipeline=None if pipeline is None else unit(pipeline),
+            gap=unit(gap),
+            required_per_day=unit(_ceiling(Fraction(gap, remaining)))
+            if remaining and gap > 0
+            else None,
+            remaining_days=remaining,
+        )
+
+    def rows(self, grain: str | None = None) -> Iterator[TrackRow]:
+        """The standing of every node in every period of ``grain`` (default: finest)."""
+        from salesflow.periods import Grain  # noqa: PLC0415 - keeps the import graph flat
+
+        plan = self.grid.plan
+        level = Grain(grain) if grain else plan.grain
+        for period in plan.calendar.periods(plan.fiscal_year, level):
+            for node in self.grid.nodes:
+                yield self.status(node, period)
+
+    def _elapsed(self, period: Period) -> Fraction:
+        return fraction_elapsed(period, self.at, business=self.business)
+
+    def _remaining_days(self, period: Period) -> int:
+        if self.at >= period.end:
+            return 0
+        first = max(period.start, self.at + dt.timedelta(days=1))
+        if self.business is None:
+            return (period.end - first).days + 1
+        return self.business.count_business_days(first, period.end)
+
+
+def track(
+    grid: TargetGrid,
+    actuals: Actuals,
+    *,
+    at: dt.date,
+    pipeline: Actuals | None = None,
+    business: BusinessCalendar | None = None,
+) -> Tracking:
+    """Roll ``actuals`` up ``grid``'s org and periods, for questions at the end of ``at``.
+
+    Bookings dated after ``at`` are left out (they have not happened yet); so are
+    bookings outside the fiscal year, for nodes not in the plan, or for a node not in
+    the org in that period, each kind reported once in `Tracking.problems`.
+
+    Args:
+        grid: The decomposed targets.
+        actuals: The bookings.
+        at: The day whose end is "now".
+        pipeline: Weighted open pipeline (amount x probability) by expected close day;
+            only what is expected after ``at`` and within the period counts.
+        business: Measure elapsed and remaining time in working days of this calendar
+            instead of calendar days.
+
+    >>> import datetime as dt
+    >>> from salesflow.targets import OrgTree, TargetPlan, decompose
+    >>> org = OrgTree.from_records([{"id": "co"}, {"id": "ann", "parent": "co"}])
+    >>> plan = TargetPlan.model_validate({"name": "p", "total": "3650.00 CNY",
+    ...     "fiscal_year": 2026, "calendar": {"kind": "monthly"}, "grain": "month"})
+    >>> booked = Actuals.from_records([("ann", dt.date(2026, 1, 20), Money("400.00", "CNY"))])
+    >>> tracking = track(decompose(plan, org), booked, at=dt.date(2026, 1, 31))
+    >>> row = tracking.status("ann", "FY2026-Q1")
+    >>> row.target, row.actual, row.expected, row.pace.value
+    (Money('900.00', 'CNY'), Money('400.00', 'CNY'), Money('310.00', 'CNY'), 'ahead')
+    """
+    direct, problems = _direct_cells(grid, actuals, at)
+    rolled = _roll_up(grid, direct)
+    open_pipeline = None
+    if pipeline is not None:
+        future, more = _direct_cells(grid, pipeline, None, after=at)
+        problems += more
+        open_pipeline = _roll_up(grid, future)
+    return Tracking(grid, rolled, open_pipeline, at=at, business=business, problems=problems)
+
+
+def _direct_cells(
+    grid: TargetGrid, bookings: Actuals, at: dt.date | None, *, after: dt.date | None = None
+) -> tuple[NDArray[np.int64], list[Problem]]:
+    """Add bookings into (finest period, node) cells; report what was left out."""
+    plan = grid.plan
+    rows = plan.calendar.period_index(bookings.days, plan.grain, plan.fiscal_year)
+    columns = _positions(grid, bookings.nodes)
+    keep = (rows >= 0) & (columns >= 0)
+    if at is not None:
+        keep &= bookings.days <= np.datetime64(at, "D")
+    if after is not None:
+        keep &= bookings.days > np.datetime64(after, "D")
+    problems = _left_out(rows, columns, bookings)
+    present = np.zeros(len(keep), dtype=bool)
+    present[keep] = grid.layout.parent[rows[keep], columns[keep]] != ABSENT
+    if (keep & ~present).any():
+        problems.append(
+            Problem(
+                "targets.actual_for_absent_node",
+                Severity.WARNING,
+                f"{int((keep & ~present).sum())} bookings are for nodes not in the org in "
+                "their period; they are not rolled up",
+                Location(path="actuals"),
+            )
+        )
+    keep &= present
+    periods, size = grid.amounts.shape
+    cells = np.zeros(periods * size, dtype=np.int64)
+    np.add.at(cells, rows[keep] * size + columns[keep], bookings.amounts[keep])
+    return cells.reshape(periods, size), problems
+
+
+def _left_out(
+    rows: NDArray[np.intp], columns: NDArray[np.intp], bookings: Actuals
+) -> list[Problem]:
+    problems = []
+    outside = int((rows < 0).sum())
+    if outside:
+        problems.append(
+            Problem(
+                "targets.actual_outside_year",
+                Severity.INFO,
+                f"{outside} bookings fall outside the plan's fiscal year",
+                Location(path="actuals"),
+            )
+        )
+    unknown = int((columns < 0).sum())
+    if unknown:
+        first = bookings.nodes[int(np.flatnonzero(columns < 0)[0])]
+        problems.append(
+            Problem(
+                "targets.actual_unknown_node",
+                Severity.WARNING,
+                f"{unknown} bookings are for nodes not in the plan's org (first: {first!r})",
+                Location(path="actuals"),
+            )
+        )
+    return problems
+
+
+def _positions(grid: TargetGrid, nodes: NDArray[np.object_] | NDArray[np.intp]) -> NDArray[np.intp]:
+    """Each booking's column; -1 for a node not in the plan."""
+    if nodes.dtype.kind in "iu":
+        positions = nodes.astype(np.intp)
+        return np.where((positions >= 0) & (positions < len(grid.nodes)), positions, -1)
+    index = {node: i for i, node in enumerate(grid.nodes)}
+    distinct, inverse = np.unique(nodes.astype(str), return_inverse=True)
+    lookup = np.array([index.get(str(n), -1) for n in distinct], dtype=np.intp)
+    return lookup[inverse.reshape(-1)]
+
+
+def _roll_up(grid: TargetGrid, direct: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Add every cell into its parent's, deepest level first, in every period."""
+    layout = grid.layout
+    periods, size = direct.shape
+    rolled = direct.copy().reshape(-1)
+    depth = layout.depth.reshape(-1)
+    parent = layout.parent.reshape(-1)
+    for level in range(layout.max_depth, 0, -1):
+        cells = np.flatnonzero(depth == level)
+        np.add.at(rolled, (cells // size) * size + parent[cells], rolled[cells])
+    return rolled.reshape(periods, size)
+
+
+def _units(value: Money | int) -> int:
+    return value.to_minor_units() if isinstance(value, Money) else value
+
+
+def _round(value: Fraction) -> int:
+    """Round half to even, exactly (``round`` on a Fraction does exactly that)."""
+    return round(value)
+
+
+def _ceiling(value: Fraction) -> int:
+    return -((-value.numerator) // value.denominator)
