@@ -319,3 +319,49 @@ def test_loading_a_bad_plan_reports_every_problem_with_its_path():
     assert "plan.calendar.monthly.start_month" in paths
     assert "plan.org[0]" in paths
     assert any(path.startswith("plan.total") for path in paths)
+
+
+def test_reports_that_all_weigh_zero_are_refused_naming_the_parent():
+    org = OrgTree.from_records(
+        [
+            {"id": "co"},
+            {"id": "a", "parent": "co", "attributes": {"capacity": 0}},
+            {"id": "b", "parent": "co", "attributes": {"capacity": 0}},
+        ]
+    )
+    with pytest.raises(DefinitionError, match="every report of 'co' weighs 0") as caught:
+        decompose(_plan(org=BY_CAPACITY), org)
+    assert caught.value.code == "targets.zero_weights"
+
+
+def test_ramp_factors_with_more_than_four_places_are_refused():
+    with pytest.raises(ValueError, match="more than 4 decimal places"):
+        _plan(ramp=["0.33333"])
+
+
+def test_a_team_whose_reports_have_all_left_holds_its_number_itself():
+    org = OrgTree.from_records(
+        [
+            {"id": "co"},
+            {"id": "team", "parent": "co"},
+            {"id": "gone", "parent": "team", "end": "2026-03-31"},
+        ]
+    )
+    grid = decompose(_plan(total=400), org)
+    assert grid.value("team", "FY2026-Q2") == 100
+    assert grid.value("gone", "FY2026-Q2") == 0
+    assert grid.check() == []
+
+
+def test_reports_that_can_carry_nothing_leave_a_gap_that_check_reports():
+    org = OrgTree.from_records(
+        [
+            {"id": "co"},
+            {"id": "team", "parent": "co"},
+            {"id": "new", "parent": "team", "start": "2026-01-01"},
+        ]
+    )
+    grid = decompose(_plan(total=1200, grain="month", ramp=["0"]), org)
+    assert grid.value("new", "FY2026-M01") == 0
+    assert grid.gap("team", "FY2026-M01") == 100
+    assert [p.code for p in grid.check()] == ["targets.carried_by_nobody"]

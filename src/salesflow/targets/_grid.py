@@ -9,14 +9,17 @@ from typing import TYPE_CHECKING, Literal, final
 
 import numpy as np
 
+from salesflow._interop import require_pandas
 from salesflow.errors import CalendarError, InvalidValueError, Location, Problem, Severity
 from salesflow.money import Money
 from salesflow.targets._decompose import decompose_reference, decompose_vectorized
 from salesflow.targets._layout import ABSENT, NO_LOCK, ROOT, Layout, build_layout
+from salesflow.targets._plan import FreedTarget
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    import pandas as pd
     from numpy.typing import NDArray
 
     from salesflow.periods import Period
@@ -210,6 +213,37 @@ class TargetGrid:
                     self._unit(int(gaps[column])),
                 )
 
+    def to_frame(self, grain: str | None = None) -> pd.DataFrame:
+        """Every cell in long format as a pandas DataFrame (needs the [dataframe] extra).
+
+        One row per node and period of ``grain`` (default: the finest), with columns
+        ``node``, ``period``, ``start``, ``end``, ``target`` and ``gap`` in minor units
+        (int64, exact; counts for a count plan) and ``unit`` (the currency code, or the
+        plan's unit). Built with numpy, so a 5M-cell grid takes a fraction of a second.
+        """
+        require_pandas()
+        import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
+
+        from salesflow.periods import Grain  # noqa: PLC0415 - keeps the import graph flat
+
+        level = Grain(grain) if grain else self.plan.grain
+        periods = self.plan.calendar.periods(self.plan.fiscal_year, level)
+        targets = np.stack([self.amounts[self._rows(p)].sum(axis=0) for p in periods])
+        gaps = np.stack([self.unassigned[self._rows(p)].sum(axis=0) for p in periods])
+        size = len(self.nodes)
+        currency = self.plan.currency
+        return pd.DataFrame(
+            {
+                "node": np.tile(np.array(self.nodes, dtype=object), len(periods)),
+                "period": np.repeat([p.label for p in periods], size),
+                "start": np.repeat(np.array([p.start for p in periods], "datetime64[D]"), size),
+                "end": np.repeat(np.array([p.end for p in periods], "datetime64[D]"), size),
+                "target": targets.ravel(),
+                "gap": gaps.ravel(),
+                "unit": str(currency) if currency is not None else self.plan.unit,
+            }
+        )
+
     def check(self) -> list[Problem]:
         """Coherence findings, returned as data.
 
@@ -223,6 +257,7 @@ class TargetGrid:
         problems += [self._cell_problem("targets.absent_target", r, c) for r, c in absent[:20]]
         present = (self.layout.parent != ABSENT).any(axis=0)
         zero = present & (self.amounts.sum(axis=0) == 0)
+        problems += self._carried_by_nobody()
         problems += [
             Problem(
                 "targets.no_target",
@@ -235,6 +270,21 @@ class TargetGrid:
         return problems
 
     # -- helpers --------------------------------------------------------------------
+
+    def _carried_by_nobody(self) -> list[Problem]:
+        """Under ``redistribute``, a gap means no report could carry the number."""
+        if self.plan.freed is FreedTarget.GAP:
+            return []
+        return [
+            Problem(
+                "targets.carried_by_nobody",
+                Severity.WARNING,
+                f"{self.nodes[c]!r} in {self.layout.periods[r].label}: "
+                f"{self._unit(int(self.unassigned[r, c]))} that no active report can carry",
+                Location(path=f"cells.{self.nodes[c]}.{self.layout.periods[r].label}"),
+            )
+            for r, c in np.argwhere(self.unassigned != 0)[:20]
+        ]
 
     def _positive_total(self) -> bool:
         return int(self.layout.root_amounts.sum()) >= 0

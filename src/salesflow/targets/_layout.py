@@ -285,7 +285,7 @@ def _number(value: object) -> Decimal | int | None:
 
 def _base_weights(plan: TargetPlan, org: OrgTree) -> tuple[list[int], list[Problem]]:
     """Each record's base weight (in record order), scaled to integers together."""
-    raw: list[Decimal | int] = []
+    raw: list[Decimal | int | None] = []
     problems: list[Problem] = []
     for i, member in enumerate(org.members):
         rule = _rule_for(plan, member.role)
@@ -300,9 +300,32 @@ def _base_weights(plan: TargetPlan, org: OrgTree) -> tuple[list[int], list[Probl
                     Location(path=f"members[{i}]"),
                 )
             )
-            value = 0
         raw.append(value)
-    return [int(w) for w in scale_weights(raw)], problems
+    problems += _zero_weight_problems(plan, org, raw)
+    return [int(w) for w in scale_weights([w or 0 for w in raw])], problems
+
+
+def _zero_weight_problems(
+    plan: TargetPlan, org: OrgTree, raw: Sequence[Decimal | int | None]
+) -> list[Problem]:
+    """A parent whose unlocked reports all weigh zero has nothing to split by.
+
+    Reports whose weight is missing (``None``) are reported already and not counted.
+    """
+    weights: dict[str, list[Decimal | int | None]] = {}
+    for member, value in zip(org.members, raw, strict=True):
+        if member.parent is not None and member.id not in plan.locks:
+            weights.setdefault(member.parent, []).append(value)
+    return [
+        Problem(
+            "targets.zero_weights",
+            Severity.ERROR,
+            f"every report of {parent!r} weighs 0 under its rule: nothing to split its target by",
+            Location(path=f"nodes.{parent}"),
+        )
+        for parent, values in weights.items()
+        if None not in values and not any(values)
+    ]
 
 
 # Ramp factors are scaled by this power of ten (they are given to at most 4 places).

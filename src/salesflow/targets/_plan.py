@@ -60,6 +60,7 @@ class FreedTarget(enum.Enum):
 
 
 _Weight = Annotated[Decimal, Field(ge=0)]
+_RAMP_PLACES = 4  # ramp factors are applied in units of 1/10,000 (exactly)
 
 
 @final
@@ -185,6 +186,10 @@ class TargetPlan(BaseModel):
         if len(roles) != len(set(roles)):
             msg = "two org rules name the same role"
             raise ValueError(msg)
+        for factor in self.ramp:
+            if factor.as_tuple().exponent < -_RAMP_PLACES:  # type: ignore[operator]
+                msg = f"ramp factor {factor} has more than {_RAMP_PLACES} decimal places"
+                raise ValueError(msg)
         for node, lock in self.locks.items():
             if isinstance(lock, Money) != isinstance(self.total, Money):
                 msg = f"lock of {node!r} is not in the unit of the total"

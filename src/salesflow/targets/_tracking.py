@@ -18,14 +18,16 @@ from typing import TYPE_CHECKING, final
 
 import numpy as np
 
+from salesflow._interop import require_pandas
 from salesflow.errors import InvalidValueError, Location, Problem, Severity
-from salesflow.money import Money
+from salesflow.money import Money, to_minor_units_array
 from salesflow.periods import fraction_elapsed
 from salesflow.targets._layout import ABSENT
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
+    import pandas as pd
     from numpy.typing import ArrayLike, NDArray
 
     from salesflow.periods import BusinessCalendar, Period
@@ -95,6 +97,36 @@ class Actuals:
         kind = nodes_.dtype.kind
         nodes_out = nodes_.astype(np.intp) if kind in "iu" else nodes_.astype(object)
         return cls(nodes_out, days_, amounts_.astype(np.int64))
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        node: str = "node",
+        day: str = "day",
+        amount: str = "amount",
+        currency: str | None = None,
+    ) -> Actuals:
+        """Bookings from a pandas DataFrame (the [dataframe] extra).
+
+        Args:
+            frame: One row per booking.
+            node: The column of node ids (or positions in `TargetGrid.nodes`).
+            day: The column of booking days (dates, or anything ``datetime64`` reads).
+            amount: The column of amounts: integers in minor units; or, with
+                ``currency``, exact amounts (``Decimal``, ``str``, ``Money``) converted
+                to minor units exactly (floats are refused).
+            currency: The currency of a column of exact amounts.
+
+        Raises:
+            InvalidValueError: an amount is not exact, not on the minor unit, or the
+                columns have the wrong kind.
+        """
+        values = frame[amount].to_numpy()
+        if currency is not None:
+            values = to_minor_units_array(list(values), currency)
+        return cls.from_columns(frame[node].to_numpy(), frame[day].to_numpy(), values)
 
 
 @final
@@ -217,6 +249,36 @@ class Tracking:
         for period in plan.calendar.periods(plan.fiscal_year, level):
             for node in self.grid.nodes:
                 yield self.status(node, period)
+
+    def to_frame(self, grain: str | None = None) -> pd.DataFrame:
+        """`rows` as a pandas DataFrame, one row per node and period (the [dataframe] extra).
+
+        Amounts are in minor units (int64, exact) with a ``unit`` column;
+        ``attainment`` and ``elapsed`` are exact `Fraction` objects (``None`` where
+        undefined); ``pace`` is ``"ahead"`` or ``"behind"``.
+        """
+        require_pandas()
+        import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
+
+        currency = self.grid.plan.currency
+        unit = str(currency) if currency is not None else self.grid.plan.unit
+        records = [
+            {
+                "node": row.node,
+                "period": row.period,
+                "target": _units(row.target),
+                "actual": _units(row.actual),
+                "expected": _units(row.expected),
+                "attainment": row.attainment,
+                "pace": row.pace.value,
+                "elapsed": row.elapsed,
+                "projected": None if row.projected is None else _units(row.projected),
+                "gap": _units(row.gap),
+                "unit": unit,
+            }
+            for row in self.rows(grain)
+        ]
+        return pd.DataFrame.from_records(records)
 
     def _elapsed(self, period: Period) -> Fraction:
         return fraction_elapsed(period, self.at, business=self.business)
