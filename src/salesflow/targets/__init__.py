@@ -8,8 +8,7 @@
 - `track`: actuals rolled up the org and time against the targets: attainment, pace
   against the phased targets, projections, gap and the run-rate needed to close it.
 
-Re-planning with versions and DataFrame interop are being built (issue 3); see
-docs/targets.md.
+- `TargetHistory`: re-planning mid-year as new versions (the past kept) and diffs.
 """
 
 from salesflow.targets._grid import CellSource, Derivation, TargetGrid, TargetRow, decompose
@@ -24,6 +23,7 @@ from salesflow.targets._plan import (
     load_plan,
 )
 from salesflow.targets._tracking import Actuals, Pace, Tracking, TrackRow, track
+from salesflow.targets._versions import TargetChange, TargetHistory, TargetVersion
 
 __all__ = [
     "Actuals",
@@ -37,9 +37,12 @@ __all__ = [
     "OrgSnapshot",
     "OrgTree",
     "Pace",
+    "TargetChange",
     "TargetGrid",
+    "TargetHistory",
     "TargetPlan",
     "TargetRow",
+    "TargetVersion",
     "TimeMethod",
     "TimeSplit",
     "TrackRow",

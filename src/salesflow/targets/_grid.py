@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from salesflow.targets._org import OrgTree
     from salesflow.targets._plan import TargetPlan
 
-__all__ = ["CellSource", "Derivation", "TargetGrid", "TargetRow", "decompose"]
+__all__ = ["CellSource", "Derivation", "TargetGrid", "TargetRow", "decompose", "grid_from_layout"]
 
 Engine = Literal["vectorized", "reference"]
 
@@ -399,7 +399,11 @@ def decompose(plan: TargetPlan, org: OrgTree, *, engine: Engine = "vectorized") 
     >>> print(grid.explain("bob", "FY2026-M02"))
     bob FY2026-M02: 25000.00 CNY = 1/4 (25%) of 100000.00 CNY shared under co (100000.00 CNY)
     """
-    layout = build_layout(plan, org)
+    return grid_from_layout(build_layout(plan, org), engine)
+
+
+def grid_from_layout(layout: Layout, engine: Engine = "vectorized") -> TargetGrid:
+    """Run an engine over a prepared layout (`decompose` and re-planning share this)."""
     run = decompose_vectorized if engine == "vectorized" else decompose_reference
     amounts, unassigned = run(layout)
     return TargetGrid(layout, amounts, unassigned)
