@@ -6,10 +6,18 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from salesflow import InvalidValueError
+from salesflow import DefinitionError, InvalidValueError
 from salesflow.money import Money
 from salesflow.periods import BusinessCalendar
-from salesflow.targets import Actuals, OrgTree, Pace, TargetPlan, decompose, track
+from salesflow.targets import (
+    Actuals,
+    OrgTree,
+    Pace,
+    TargetPlan,
+    decompose,
+    seasonality_from_history,
+    track,
+)
 
 D = dt.date
 ORG = OrgTree.from_records(
@@ -133,3 +141,22 @@ def test_bad_columns_are_refused_with_a_reason():
         Actuals.from_columns(["a1"], ["2026-01-01", "2026-01-02"], [1, 2])
     with pytest.raises(InvalidValueError, match="must be integers"):
         Actuals.from_columns(["a1"], ["2026-01-01"], [1.5])
+
+
+def test_seasonality_estimated_from_last_year_phases_next_years_plan_alike():
+    last_year = Actuals.from_records(
+        [("a1", D(2025, month, 15), 1000 * (2 if month == 12 else 1)) for month in range(1, 13)]
+    )
+    split = seasonality_from_history(last_year, PLAN.calendar, 2025)
+    plan = PLAN.model_copy(update={"time": split, "total": Money("1300.00", "CNY")})
+    grid = decompose(plan, ORG)
+    assert grid.value("co", "FY2026-M12") == cny("200.00")
+    assert grid.value("co", "FY2026-M01") == cny("100.00")
+
+
+def test_seasonality_from_an_empty_or_refund_heavy_year_is_refused():
+    refunds = Actuals.from_records([("a1", D(2025, 3, 1), 500), ("a1", D(2025, 4, 1), -900)])
+    with pytest.raises(DefinitionError, match="FY2025 month 4 totals -900"):
+        seasonality_from_history(refunds, PLAN.calendar, 2025)
+    with pytest.raises(DefinitionError, match="no bookings in FY2024"):
+        seasonality_from_history(refunds, PLAN.calendar, 2024)

@@ -22,7 +22,14 @@ from salesflow.targets._plan import (
     TimeSplit,
     load_plan,
 )
-from salesflow.targets._tracking import Actuals, Pace, Tracking, TrackRow, track
+from salesflow.targets._tracking import (
+    Actuals,
+    Pace,
+    Tracking,
+    TrackRow,
+    seasonality_from_history,
+    track,
+)
 from salesflow.targets._versions import TargetChange, TargetHistory, TargetVersion
 
 __all__ = [
@@ -49,5 +56,6 @@ __all__ = [
     "Tracking",
     "decompose",
     "load_plan",
+    "seasonality_from_history",
     "track",
 ]

@@ -12,6 +12,7 @@ import numpy as np
 from salesflow._interop import require_pandas
 from salesflow.errors import CalendarError, InvalidValueError, Location, Problem, Severity
 from salesflow.money import Money
+from salesflow.periods import Grain
 from salesflow.targets._decompose import decompose_reference, decompose_vectorized
 from salesflow.targets._layout import ABSENT, NO_LOCK, ROOT, Layout, build_layout
 from salesflow.targets._plan import FreedTarget
@@ -195,8 +196,6 @@ class TargetGrid:
         For interop: ``pandas.DataFrame(grid.rows("month"))``.
         """
         calendar = self.plan.calendar
-        from salesflow.periods import Grain  # noqa: PLC0415 - keeps the import graph flat
-
         level = Grain(grain) if grain else self.plan.grain
         for period in calendar.periods(self.plan.fiscal_year, level):
             rows = self._rows(period)
@@ -223,8 +222,6 @@ class TargetGrid:
         """
         require_pandas()
         import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
-
-        from salesflow.periods import Grain  # noqa: PLC0415 - keeps the import graph flat
 
         level = Grain(grain) if grain else self.plan.grain
         periods = self.plan.calendar.periods(self.plan.fiscal_year, level)

@@ -13,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, final
 
 import numpy as np
 
 from salesflow._interop import require_pandas
-from salesflow.errors import InvalidValueError, Location, Problem, Severity
+from salesflow.errors import DefinitionError, InvalidValueError, Location, Problem, Severity
 from salesflow.money import Money, to_minor_units_array
-from salesflow.periods import fraction_elapsed
+from salesflow.periods import Grain, fraction_elapsed
 from salesflow.targets._layout import ABSENT
+from salesflow.targets._plan import TimeMethod, TimeSplit
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -30,10 +32,10 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import ArrayLike, NDArray
 
-    from salesflow.periods import BusinessCalendar, Period
+    from salesflow.periods import BusinessCalendar, FiscalCalendar, Period
     from salesflow.targets._grid import TargetGrid
 
-__all__ = ["Actuals", "Pace", "TrackRow", "Tracking", "track"]
+__all__ = ["Actuals", "Pace", "TrackRow", "Tracking", "seasonality_from_history", "track"]
 
 
 @enum.unique
@@ -242,8 +244,6 @@ class Tracking:
 
     def rows(self, grain: str | None = None) -> Iterator[TrackRow]:
         """The standing of every node in every period of ``grain`` (default: finest)."""
-        from salesflow.periods import Grain  # noqa: PLC0415 - keeps the import graph flat
-
         plan = self.grid.plan
         level = Grain(grain) if grain else plan.grain
         for period in plan.calendar.periods(plan.fiscal_year, level):
@@ -431,3 +431,54 @@ def _round(value: Fraction) -> int:
 
 def _ceiling(value: Fraction) -> int:
     return -((-value.numerator) // value.denominator)
+
+
+def seasonality_from_history(
+    history: Actuals, calendar: FiscalCalendar, fiscal_year: int, *, grain: Grain | None = None
+) -> TimeSplit:
+    """A seasonality `TimeSplit` estimated from a past year's bookings.
+
+    Each period of ``grain`` (default month) of ``fiscal_year`` gets its booked total
+    as its index, so next year's plan is phased in the same proportions.
+
+    Raises:
+        DefinitionError: a period's total is negative (refunds exceed bookings), or
+            the year has no bookings at all, naming the period or the year.
+
+    >>> import datetime as dt
+    >>> from salesflow.periods import MonthlyCalendar
+    >>> last_year = Actuals.from_records([(n, dt.date(2025, m, 10), 100 * m)
+    ...                                   for n in ("a", "b") for m in (1, 2, 12)])
+    >>> split = seasonality_from_history(last_year, MonthlyCalendar(), 2025)
+    >>> split.seasonality[1], split.seasonality[2], split.seasonality[3], split.seasonality[12]
+    (Decimal('200'), Decimal('400'), Decimal('0'), Decimal('2400'))
+    """
+    level = grain or Grain.MONTH
+    count = len(calendar.periods(fiscal_year, level))
+    rows = calendar.period_index(history.days, level, fiscal_year)
+    inside = rows >= 0
+    totals = np.zeros(count, dtype=np.int64)
+    np.add.at(totals, rows[inside], history.amounts[inside])
+    problems = [
+        Problem(
+            "targets.negative_history",
+            Severity.ERROR,
+            f"FY{fiscal_year} {level.value} {i + 1} totals {int(t)}: a negative index",
+            Location(path=f"history.{level.value}[{i + 1}]"),
+        )
+        for i, t in enumerate(totals)
+        if t < 0
+    ]
+    if not totals.any():
+        problems.append(
+            Problem(
+                "targets.empty_history",
+                Severity.ERROR,
+                f"no bookings in FY{fiscal_year} to estimate seasonality from",
+                Location(path="history"),
+            )
+        )
+    if problems:
+        raise DefinitionError.from_problems(problems)
+    indices = {i + 1: Decimal(int(t)) for i, t in enumerate(totals)}
+    return TimeSplit(method=TimeMethod.SEASONALITY, seasonality=indices, seasonality_grain=level)

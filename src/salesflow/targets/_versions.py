@@ -16,6 +16,7 @@ import numpy as np
 
 from salesflow.errors import CalendarError, DefinitionError, InvalidValueError
 from salesflow.money import Money
+from salesflow.periods import Grain
 from salesflow.targets._grid import TargetGrid, decompose, grid_from_layout
 from salesflow.targets._layout import build_layout, phase, to_units
 
@@ -168,8 +169,6 @@ class TargetHistory:
         Nodes in only one of the versions count as zero in the other.
         """
         before, after = self.version(old).grid, self.version(new).grid
-        from salesflow.periods import Grain  # noqa: PLC0415 - keeps the import graph flat
-
         level = Grain(grain) if grain else after.plan.grain
         plan = after.plan
         nodes = list(dict.fromkeys([*before.nodes, *after.nodes]))
