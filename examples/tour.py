@@ -18,7 +18,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import yaml
 
 from salesflow.expressions import compile_expression
 from salesflow.money import Money, allocate, to_minor_units_array
@@ -137,8 +136,8 @@ def expressions_section() -> None:
 def targets_section() -> None:
     """The year target broken down to every region, team, rep and week."""
     heading("Org and targets")
-    org = OrgTree.from_records(yaml.safe_load((COMPANY / "org.yaml").read_text(encoding="utf-8")))
-    plan = load_plan(yaml.safe_load((COMPANY / "plan.yaml").read_text(encoding="utf-8")))
+    org = OrgTree.from_yaml((COMPANY / "org.yaml").read_text(encoding="utf-8"))
+    plan = load_plan((COMPANY / "plan.yaml").read_text(encoding="utf-8"))
     grid = decompose(plan, org)
     total = plan.total.format(locale="zh_CN")
     print(f"{plan.name}: {total} over {len(org.ids)} nodes and {len(grid.periods)} weeks")

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
-from salesflow.errors import DefinitionError, Location, Problem, Severity
+from salesflow.errors import DefinitionError, Location, ParseError, Problem, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["load_model", "validation_problems"]
+__all__ = ["load_model", "read_yaml", "validation_problems"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -64,3 +65,32 @@ def load_model(
         raise DefinitionError.from_problems(
             validation_problems(err, path=path, code=code)
         ) from None
+
+
+def read_yaml(text: str, *, source: str = "<text>") -> object:
+    """Parse YAML (or JSON, a subset of it) safely: plain data, no tags, no code.
+
+    Raises:
+        ParseError: the text is not valid YAML, with the line and column of the fault.
+
+    >>> read_yaml("{total: 1200.00 CNY, fiscal_year: 2026}")
+    {'total': '1200.00 CNY', 'fiscal_year': 2026}
+    >>> read_yaml("a: [1, 2", source="plan.yaml")
+    Traceback (most recent call last):
+    ...
+    salesflow.errors.ParseError: plan.yaml line 1, column 9: not valid YAML: expected ...
+    """
+    try:
+        return yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        location = Location(
+            path=source,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        )
+        message = f"not valid YAML: {err.problem or err.context}"
+        raise ParseError(message, code="definition.yaml", location=location) from None
+    except yaml.YAMLError as err:
+        msg = f"not valid YAML: {err}"
+        raise ParseError(msg, code="definition.yaml", location=Location(path=source)) from None

@@ -365,3 +365,10 @@ def test_reports_that_can_carry_nothing_leave_a_gap_that_check_reports():
     assert grid.value("new", "FY2026-M01") == 0
     assert grid.gap("team", "FY2026-M01") == 100
     assert [p.code for p in grid.check()] == ["targets.carried_by_nobody"]
+
+
+def test_a_plan_loads_from_yaml_text():
+    text = "name: FY2026\ntotal: 1200.00 CNY\nfiscal_year: 2026\ncalendar: {kind: monthly}\n"
+    assert load_plan(text).total == Money("1200.00", "CNY")
+    with pytest.raises(DefinitionError, match="a plan is a mapping of fields, not list"):
+        load_plan("- 1\n- 2\n")

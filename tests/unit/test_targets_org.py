@@ -6,7 +6,7 @@ from decimal import Decimal
 import networkx as nx
 import pytest
 
-from salesflow import DefinitionError, InvalidValueError
+from salesflow import DefinitionError, InvalidValueError, ParseError
 from salesflow.targets import OrgMember, OrgTree
 
 D = dt.date
@@ -222,3 +222,22 @@ def test_a_snapshot_before_the_root_exists_is_refused():
     tree = OrgTree.from_records([{"id": "co", "start": "2020-01-01"}])
     with pytest.raises(InvalidValueError, match="root 'co' is not active on 2019-12-31"):
         tree.as_of(D(2019, 12, 31))
+
+
+def test_an_org_loads_from_yaml_text_with_chinese_ids():
+    tree = OrgTree.from_yaml("- {id: 公司}\n- {id: 华东, parent: 公司, start: 2026-03-01}\n")
+    assert tree.as_of(D(2026, 3, 1)).parent("华东") == "公司"
+
+
+def test_broken_yaml_points_at_the_line_and_column():
+    with pytest.raises(ParseError) as caught:
+        OrgTree.from_yaml("- {id: 公司}\n- {id: 华东, parent: [公司\n")
+    assert (caught.value.path, caught.value.line) == ("org", 3)
+
+
+def test_yaml_that_is_not_a_list_of_records_is_refused_with_the_reason():
+    with pytest.raises(DefinitionError, match="an org is a list of member records, not dict"):
+        OrgTree.from_yaml("id: 公司")
+    with pytest.raises(DefinitionError) as caught:
+        OrgTree.from_records([{"id": "co"}, "not a record"])
+    assert caught.value.problems[0].location.path == "members[1]"

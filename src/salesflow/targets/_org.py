@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -22,11 +23,11 @@ import networkx as nx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
-from salesflow._definitions import validation_problems
+from salesflow._definitions import read_yaml, validation_problems
 from salesflow.errors import DefinitionError, InvalidValueError, Location, Problem, Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Sequence
 
     from numpy.typing import NDArray
 
@@ -269,6 +270,20 @@ class OrgTree:
         self.root: NodeId = next(NodeId(m.id) for m in self.members if m.parent is None)
 
     @classmethod
+    def from_yaml(cls, text: str) -> OrgTree:
+        """Load from YAML (or JSON) text: a list of member records.
+
+        Raises:
+            ParseError: the text is not valid YAML (with line and column).
+            DefinitionError: it is not a list of records, or the records have problems.
+        """
+        records = read_yaml(text, source="org")
+        if not isinstance(records, list):
+            msg = f"an org is a list of member records, not {type(records).__name__}"
+            raise DefinitionError(msg, code="org.not_a_list", location=Location(path="members"))
+        return cls.from_records(records)
+
+    @classmethod
     def from_records(cls, records: Iterable[OrgMember | Mapping[str, object]]) -> OrgTree:
         """Load records (models or plain mappings, e.g. rows of a CSV or YAML list).
 
@@ -280,6 +295,9 @@ class OrgTree:
         for i, record in enumerate(records):
             if isinstance(record, OrgMember):
                 members.append(record)
+                continue
+            if not isinstance(record, Mapping):
+                problems.append(_not_a_record(i, record))
                 continue
             try:
                 members.append(OrgMember.model_validate(record))
@@ -382,6 +400,15 @@ class OrgTree:
 
 def _first_day(member: OrgMember) -> dt.date:
     return member.first_day
+
+
+def _not_a_record(index: int, record: object) -> Problem:
+    return Problem(
+        "org.not_a_record",
+        Severity.ERROR,
+        f"a member record is a mapping of fields, not {type(record).__name__}",
+        Location(path=f"members[{index}]"),
+    )
 
 
 def _structure_problems(members: Sequence[OrgMember]) -> list[Problem]:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Self, final
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from salesflow._definitions import load_model
+from salesflow._definitions import load_model, read_yaml
+from salesflow.errors import DefinitionError, Location
 from salesflow.money import Currency, Money
 from salesflow.periods import BusinessCalendar, FiscalCalendar, Grain
 
@@ -202,10 +203,11 @@ class TargetPlan(BaseModel):
         return self.total.currency if isinstance(self.total, Money) else None
 
 
-def load_plan(data: Mapping[str, object] | TargetPlan) -> TargetPlan:
-    """Load a plan from data (parsed YAML/JSON), reporting every problem at once.
+def load_plan(data: str | Mapping[str, object] | TargetPlan) -> TargetPlan:
+    """Load a plan from YAML/JSON text or parsed data, reporting every problem at once.
 
     Raises:
+        ParseError: the text is not valid YAML, with its line and column.
         DefinitionError: with one `Problem` per invalid field, located like
             ``plan.time.seasonality`` or ``plan.org[1].attribute``.
 
@@ -216,4 +218,10 @@ def load_plan(data: Mapping[str, object] | TargetPlan) -> TargetPlan:
     salesflow.errors.DefinitionError: 2 problems:
     ...
     """
+    if isinstance(data, str):
+        parsed = read_yaml(data, source="plan")
+        if not isinstance(parsed, dict):
+            msg = f"a plan is a mapping of fields, not {type(parsed).__name__}"
+            raise DefinitionError(msg, code="plan.not_a_mapping", location=Location(path="plan"))
+        data = parsed
     return load_model(TargetPlan, data, path="plan", code="plan")
