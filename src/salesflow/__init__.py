@@ -38,6 +38,7 @@ from salesflow.periods import (
     RetailCalendar,
     fraction_elapsed,
 )
+from salesflow.workflow import Workflow, WorkflowDefinition, load_workflow
 
 __version__ = "0.1.0"
 
@@ -66,10 +67,13 @@ __all__ = [
     "Schema",
     "Severity",
     "UnknownCurrencyError",
+    "Workflow",
+    "WorkflowDefinition",
     "__version__",
     "allocate",
     "allocate_equal",
     "allocate_units",
     "compile_expression",
     "fraction_elapsed",
+    "load_workflow",
 ]

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 
 from salesflow.periods import BusinessCalendar, FiscalCalendar
 from salesflow.targets import OrgMember, TargetPlan
+from salesflow.workflow import workflow_json_schema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,6 +28,7 @@ SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "fiscal-calendar.schema.json": TypeAdapter(FiscalCalendar).json_schema,
     "org.schema.json": lambda: TypeAdapter(list[OrgMember]).json_schema(),
     "target-plan.schema.json": TargetPlan.model_json_schema,
+    "workflow.schema.json": workflow_json_schema,
 }
 """File name -> the function that builds the schema."""
 

@@ -36,12 +36,15 @@ EXPECTED_ROOT = [
     "Schema",
     "Severity",
     "UnknownCurrencyError",
+    "Workflow",
+    "WorkflowDefinition",
     "__version__",
     "allocate",
     "allocate_equal",
     "allocate_units",
     "compile_expression",
     "fraction_elapsed",
+    "load_workflow",
 ]
 
 SRC = Path(salesflow.__file__).parent

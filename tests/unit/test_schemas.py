@@ -43,3 +43,10 @@ def test_a_plan_with_a_wrong_field_fails_the_published_schema():
 
 def _as_json(value):
     return json.loads(json.dumps(value, default=str))
+
+
+def test_the_sample_deal_workflow_validates_against_the_published_schema():
+    deal = yaml.safe_load(
+        (ROOT / "examples" / "workflows" / "deal.yaml").read_text(encoding="utf-8")
+    )
+    jsonschema.validate(_as_json(deal), SCHEMAS["workflow.schema.json"]())

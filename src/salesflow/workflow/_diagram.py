@@ -1,0 +1,169 @@
+"""Mermaid and Graphviz DOT text for a definition, with an instance highlighted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from salesflow.workflow._graph import APPROVED, REJECTED
+
+if TYPE_CHECKING:
+    from salesflow.workflow._definition import State, Transition, WorkflowDefinition
+    from salesflow.workflow._instance import Instance
+
+__all__ = ["to_dot", "to_mermaid"]
+
+
+def to_mermaid(definition: WorkflowDefinition, instance: Instance | None = None) -> str:
+    """A Mermaid ``stateDiagram-v2`` of the definition.
+
+    Transitions are labelled with their event, guard (``[...]``), roles and actions;
+    states with their SLA and approval steps; terminal states point to ``[*]`` with
+    their outcome. With ``instance``, its current state and the moves of its history
+    are highlighted (``classDef current`` / ``visited``).
+
+    >>> from salesflow.workflow import State, Transition, WorkflowDefinition
+    >>> wf = WorkflowDefinition(name="w", initial="草稿", states=[
+    ...     State(name="草稿"), State(name="赢单", terminal=True, outcome="won")],
+    ...     transitions=[Transition(event="成交", source="草稿", target="赢单",
+    ...                             guard="true", roles=["sales"])])
+    >>> print(to_mermaid(wf))
+    stateDiagram-v2
+        state "草稿" as s0
+        state "赢单" as s1
+        [*] --> s0
+        s0 --> s1: 成交 [true] (sales)
+        s1 --> [*]: won
+    """
+    ids = {state.name: f"s{i}" for i, state in enumerate(definition.states)}
+    lines = ["stateDiagram-v2"]
+    for state in definition.states:
+        lines.append(f'    state "{_mermaid_text(state.name)}" as {ids[state.name]}')
+        lines += [f"    note right of {ids[state.name]}: {_mermaid_text(n)}" for n in _notes(state)]
+    lines.append(f"    [*] --> {ids.get(definition.initial, definition.initial)}")
+    for transition in definition.transitions:
+        label = _mermaid_text(_label(transition))
+        lines += [
+            f"    {ids.get(s, s)} --> {ids.get(transition.target, transition.target)}: {label}"
+            for s in transition.source
+        ]
+    for state in definition.states:
+        lines += [f"    {ids[state.name]} --> {ids.get(t, t)}: {e}" for e, t in _routes(state)]
+        if state.terminal:
+            lines.append(f"    {ids[state.name]} --> [*]: {_mermaid_text(state.outcome or 'end')}")
+    if instance is not None:
+        visited = {ids[s] for s in _visited(instance) if s in ids} - {ids.get(instance.state)}
+        lines.append("    classDef current fill:#fde68a,stroke:#b45309,stroke-width:3px")
+        lines.append("    classDef visited fill:#e0f2fe,stroke:#0369a1")
+        lines += [f"    class {i} visited" for i in sorted(visited)]
+        if instance.state in ids:
+            lines.append(f"    class {ids[instance.state]} current")
+    return "\n".join(lines)
+
+
+def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> str:
+    """A Graphviz DOT digraph of the definition, grouped by phase.
+
+    Labels as in `to_mermaid`; terminal states are double circles; the instance's
+    current state is filled and the moves it took are bold.
+
+    >>> from salesflow.workflow import State, Transition, WorkflowDefinition
+    >>> wf = WorkflowDefinition(name="w", initial="a", states=[
+    ...     State(name="a"), State(name="b", terminal=True)],
+    ...     transitions=[Transition(event="go", source="a", target="b")])
+    >>> print(to_dot(wf))
+    digraph "w" {
+      rankdir=LR;
+      "a" [shape=box, style=rounded];
+      "b" [shape=doublecircle];
+      "__start" [shape=point];
+      "__start" -> "a";
+      "a" -> "b" [label="go"];
+    }
+    """
+    taken = set() if instance is None else {(s.source, s.event, s.target) for s in instance.history}
+    lines = [f"digraph {_dot(definition.name)} {{", "  rankdir=LR;"]
+    phases: dict[str | None, list[State]] = {}
+    for state in definition.states:
+        phases.setdefault(state.phase, []).append(state)
+    for number, (phase, states) in enumerate(phases.items()):
+        indent = "  " if phase is None else "    "
+        if phase is not None:
+            lines += [f"  subgraph cluster_{number} {{", f"    label={_dot(phase)};"]
+        lines += [indent + _dot_node(state, instance) for state in states]
+        if phase is not None:
+            lines.append("  }")
+    lines += ['  "__start" [shape=point];', f'  "__start" -> {_dot(definition.initial)};']
+    for transition in definition.transitions:
+        for source in transition.source:
+            bold = ", style=bold" if (source, transition.event, transition.target) in taken else ""
+            label = _dot(_label(transition))
+            lines.append(f"  {_dot(source)} -> {_dot(transition.target)} [label={label}{bold}];")
+    for state in definition.states:
+        for event, target in _routes(state):
+            bold = ", style=bold" if (state.name, event, target) in taken else ""
+            lines.append(
+                f"  {_dot(state.name)} -> {_dot(target)} [label={_dot(event)}, style=dashed{bold}];"
+            )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _label(transition: Transition) -> str:
+    parts = [transition.event]
+    if transition.guard is not None:
+        parts.append(f"[{transition.guard}]")
+    if transition.check is not None:
+        parts.append(f"[check {transition.check}]")
+    if transition.roles:
+        parts.append(f"({', '.join(transition.roles)})")
+    if transition.after_approval:
+        parts.append("after approval")
+    if transition.emits:
+        parts.append(f"/ {', '.join(transition.emits)}")
+    return " ".join(parts)
+
+
+def _notes(state: State) -> list[str]:
+    notes = []
+    if state.sla is not None:
+        timeout = f", then {state.sla.timeout}" if state.sla.timeout else ""
+        notes.append(f"SLA {state.sla.describe()}{timeout}")
+    if state.approval is not None:
+        for step in state.approval.steps:
+            who = [*step.roles, *step.people] + ([f"<{step.approver}>"] if step.approver else [])
+            when = f" when {step.when}" if step.when else ""
+            notes.append(f"approval {step.name}: {step.quorum} of {', '.join(who)}{when}")
+    return notes
+
+
+def _routes(state: State) -> list[tuple[str, str]]:
+    if state.approval is None:
+        return []
+    routes = [(REJECTED, state.approval.rejected)]
+    if state.approval.approved is not None:
+        routes.insert(0, (APPROVED, state.approval.approved))
+    return routes
+
+
+def _visited(instance: Instance) -> set[str]:
+    return {s.source for s in instance.history} | {s.target for s in instance.history}
+
+
+def _mermaid_text(text: str) -> str:
+    # Mermaid ends a label at a newline and reads ':' and ';' as syntax.
+    return text.replace("\n", " ").replace(";", ",").replace(":", "\uff1a").replace('"', "'")
+
+
+def _dot(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _dot_node(state: State, instance: Instance | None) -> str:
+    attributes = ["shape=doublecircle"] if state.terminal else ["shape=box", "style=rounded"]
+    notes = _notes(state)
+    if notes:
+        attributes.append("label=" + _dot("\n".join([state.name, *notes])))
+    if instance is not None and instance.state == state.name:
+        attributes = [a for a in attributes if not a.startswith("style=")]
+        attributes += ['style="rounded,filled,bold"', 'fillcolor="#fde68a"']
+    return f"{_dot(state.name)} [{', '.join(attributes)}];"

@@ -1,0 +1,853 @@
+"""The pure runtime: start, fire, approve, tick. No I/O; time comes in as ``now``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, Literal, final
+
+from salesflow.errors import DefinitionError, EvaluationError, InvalidValueError
+from salesflow.expressions.syntax import parse, unparse
+from salesflow.workflow._approvals import (
+    ApprovalProgress,
+    CompiledApproval,
+    Decision,
+    approver_refusal,
+    delegate,
+    plan_approval,
+    record,
+)
+from salesflow.workflow._graph import APPROVED, REJECTED
+from salesflow.workflow._guards import conjuncts
+from salesflow.workflow._instance import (
+    EMPTY,
+    SYSTEM,
+    Action,
+    Actor,
+    EventOption,
+    Fired,
+    Instance,
+    Refusal,
+    Step,
+    _Log,
+)
+from salesflow.workflow._references import ExpressionCache, parts_of, reference_problems
+from salesflow.workflow._sla import Due, deadline_of, warning_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from salesflow.expressions import Expression, Field
+    from salesflow.periods import BusinessCalendar
+    from salesflow.workflow._definition import State, Transition, WorkflowDefinition
+
+__all__ = ["Check", "Workflow"]
+
+Check = Callable[[Mapping[str, object]], bool]
+"""A host predicate over an instance's fields, named by a transition's ``check``."""
+
+_NOT_ALLOWED: Final = "workflow.not_allowed"
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    expression: Expression
+    parts: tuple[Expression, ...]  # the top-level && parts, to say which one failed
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _Move:
+    transition: Transition
+    guard: _Guard | None
+    check: Check | None
+    roles: frozenset[str]
+    plain: bool  # nothing to check on the way: the hot path
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _Place:
+    state: State
+    entry: _Guard | None
+    approval: CompiledApproval | None
+
+
+class Workflow:
+    """A workflow definition compiled for running instances.
+
+    Args:
+        definition: The definition (see `load_workflow`).
+        checks: The Python predicates transitions name in ``check``, by name.
+        calendar: The business calendar SLAs count on; default: the definition's.
+        history: Whether instances keep their history (default ``True``). The steps
+            are returned as events either way.
+
+    Raises:
+        DefinitionError: A reference does not resolve or an expression does not
+            compile (every problem at once).
+
+    >>> import datetime as dt
+    >>> from salesflow.workflow import Actor, load_workflow
+    >>> wf = Workflow(load_workflow('''
+    ... name: deal
+    ... initial: 线索
+    ... fields: {amount: "decimal(2)?"}
+    ... roles: [sales]
+    ... states: [{name: 线索}, {name: 赢单, terminal: true, outcome: won}]
+    ... transitions:
+    ...   - {event: 成交, source: 线索, target: 赢单, roles: [sales], guard: "amount > 0"}
+    ... '''))
+    >>> now = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+    >>> deal = wf.start("D-1", now=now)
+    >>> fired = wf.fire(deal, "成交", Actor("li", {"sales"}), {"amount": 500}, now=now)
+    >>> fired.instance.state, fired.instance.version, fired.instance.history[0].actor
+    ('赢单', 1, 'li')
+    """
+
+    __slots__ = ("_calendar", "_history", "_moves", "_places", "_plain", "definition")
+
+    def __init__(
+        self,
+        definition: WorkflowDefinition,
+        *,
+        checks: Mapping[str, Check] | None = None,
+        calendar: BusinessCalendar | None = None,
+        history: bool = True,
+    ) -> None:
+        """Compile ``definition``; see the class docstring."""
+        checks = dict(checks or {})
+        problems = reference_problems(parts_of(definition), checks)
+        if problems:
+            raise DefinitionError.from_problems(problems)
+        self.definition = definition
+        self._calendar = calendar if calendar is not None else definition.calendar
+        self._history = history
+        cache = ExpressionCache(definition.fields)
+        self._places = {s.name: _place(s, cache) for s in definition.states}
+        moves: dict[tuple[str, str], list[_Move]] = {}
+        for index, transition in enumerate(definition.transitions):
+            move = _move(index, transition, cache, checks, self._places[transition.target])
+            for source in transition.source:
+                moves.setdefault((source, transition.event), []).append(move)
+        self._moves = {key: tuple(value) for key, value in moves.items()}
+        # The hot path: one move on the event, nothing to check, nothing to emit.
+        self._plain = {
+            key: value[0].transition.target
+            for key, value in self._moves.items()
+            if len(value) == 1 and value[0].plain and not value[0].transition.emits
+        }
+
+    # -- starting and firing --------------------------------------------------------
+
+    def start(
+        self,
+        instance_id: str,
+        data: Mapping[str, object] | None = None,
+        *,
+        now: dt.datetime,
+        actor: Actor = SYSTEM,
+    ) -> Instance:
+        """A new instance in the initial state, version 0.
+
+        Raises:
+            InvalidValueError: ``now`` is naive, or ``data`` does not fit the fields
+                (``workflow.bad_payload``).
+        """
+        _aware(now)
+        fields = self._checked_payload(data or {}, "start", self.definition.initial)
+        if isinstance(fields, Refusal):
+            raise fields.error()
+        instance = Instance(
+            instance_id,
+            self.definition.name,
+            self.definition.version,
+            self.definition.initial,
+            0,
+            fields,
+            now,
+        )
+        place = self._places[self.definition.initial]
+        if place.approval is not None:
+            progress = plan_approval(place.approval, actor.id, fields)
+            if isinstance(progress, str):
+                raise InvalidValueError(progress, code="workflow.missing_field")
+            instance = instance._replace(approval=progress)
+        return instance
+
+    def fire(
+        self,
+        instance: Instance,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, object] | None = None,
+        *,
+        now: dt.datetime,
+    ) -> Fired:
+        """Fire ``event`` as ``actor``; the new instance and the events it produced.
+
+        ``payload`` sets fields (checked against the definition's fields) before the
+        guard is evaluated. Nothing changes when the event is refused.
+
+        Raises:
+            InvalidValueError: Refused; its ``code`` is one of `Refusal`'s codes and
+                its message names the state, the roles, the missing fields, or the
+                part of the guard that was false with the values it read. Also for a
+                naive ``now``, an instance of another workflow or version
+                (``workflow.version_mismatch``), or ``now`` before the instance
+                entered its state (``workflow.time_went_back``).
+        """
+        target = self._plain.get((instance.state, event))
+        if (
+            target is not None
+            and not payload
+            and isinstance(now, dt.datetime)
+            and now.tzinfo is not None
+            and instance.definition_version == self.definition.version
+            and instance.workflow == self.definition.name
+            and instance.entered_at <= now
+        ):
+            version = instance.version + 1
+            step = Step(instance.id, version, now, actor.id, event, instance.state, target)
+            moved = Instance(
+                instance.id,
+                instance.workflow,
+                instance.definition_version,
+                target,
+                version,
+                instance.data,
+                now,
+                None,
+                _Log(step, instance.log) if self._history else None,
+            )
+            return Fired(moved, (step,))
+        outcome = self._attempt(instance, event, actor, payload, now, system=False)
+        if isinstance(outcome, Refusal):
+            raise outcome.error()
+        return outcome
+
+    def check(
+        self,
+        instance: Instance,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, object] | None = None,
+    ) -> Refusal | None:
+        """Why ``fire`` would refuse this event now, or ``None`` if it would not."""
+        self._own(instance)
+        outcome = self._decide(instance, event, actor, payload, system=False)
+        return outcome if isinstance(outcome, Refusal) else None
+
+    def available(
+        self, instance: Instance, actor: Actor, payload: Mapping[str, object] | None = None
+    ) -> tuple[EventOption, ...]:
+        """Every event out of the current state, and why this actor cannot fire each not.
+
+        Includes ``approve``/``reject`` while an approval is pending.
+        """
+        self._own(instance)
+        events = dict.fromkeys(event for (state, event) in self._moves if state == instance.state)
+        options = [
+            EventOption(event, self.check(instance, event, actor, payload)) for event in events
+        ]
+        if instance.approval is not None and not instance.approval.granted:
+            _, refusal = approver_refusal(instance.approval, actor, "approve", instance.state)
+            options += [EventOption("approve", refusal), EventOption("reject", refusal)]
+        return tuple(options)
+
+    # -- approvals --------------------------------------------------------------------
+
+    def approve(
+        self, instance: Instance, actor: Actor, *, now: dt.datetime, comment: str = ""
+    ) -> Fired:
+        """Record ``actor``'s approval of the pending step.
+
+        When the last step is approved and the approval names an ``approved`` state,
+        the instance moves there (a ``"approved"`` step by ``system``).
+
+        Raises:
+            InvalidValueError: No approval pending (``workflow.no_approval``), not an
+                approver of the step (``workflow.not_an_approver``), the requester
+                (``workflow.self_approval``), or already decided
+                (``workflow.not_distinct``).
+        """
+        return self._decision(instance, actor, "approve", now, comment)
+
+    def reject(
+        self, instance: Instance, actor: Actor, *, now: dt.datetime, comment: str = ""
+    ) -> Fired:
+        """Record ``actor``'s rejection; the instance moves to the ``rejected`` state.
+
+        Raises:
+            InvalidValueError: As `approve`.
+        """
+        return self._decision(instance, actor, "reject", now, comment)
+
+    def delegate(self, instance: Instance, actor: Actor, to: str, *, now: dt.datetime) -> Fired:
+        """Let person ``to`` decide the pending step on ``actor``'s behalf.
+
+        Raises:
+            InvalidValueError: As `approve`, or delegation is not allowed
+                (``workflow.delegation_not_allowed``).
+        """
+        self._own(instance, now)
+        progress = instance.approval
+        principal, refusal = approver_refusal(progress, actor, "delegate", instance.state)
+        if refusal is None and progress is not None and not progress.delegation:
+            message = f"the approval in {instance.state!r} does not allow delegation"
+            refusal = Refusal(
+                "workflow.delegation_not_allowed", "delegate", instance.state, message
+            )
+        if refusal is not None or progress is None:
+            raise _refused(refusal)
+        updated = delegate(progress, principal, to)
+        payload = MappingProxyType({"to": to, "on_behalf_of": principal.id})
+        return self._stay(instance, updated, actor, "delegate", payload=payload, now=now)
+
+    # -- SLAs -------------------------------------------------------------------------
+
+    def deadline(self, instance: Instance) -> dt.datetime | None:
+        """When the current state's SLA ends, or ``None`` if it has none."""
+        sla = self._places[instance.state].state.sla
+        return None if sla is None else deadline_of(sla, instance.entered_at, self._calendar)
+
+    def due(self, instances: Iterable[Instance], now: dt.datetime) -> tuple[Due, ...]:
+        """The instances whose SLA is breached or about to be, soonest deadline first.
+
+        >>> import datetime as dt
+        >>> from salesflow.workflow import State, Transition, WorkflowDefinition
+        >>> wf = Workflow(WorkflowDefinition(name="w", initial="审批", states=[
+        ...     State(name="审批", sla={"within": "2h", "warn_before": "1h"}),
+        ...     State(name="完成", terminal=True)],
+        ...     transitions=[Transition(event="ok", source="审批", target="完成")]))
+        >>> t0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+        >>> [d.status for d in wf.due([wf.start("a", now=t0)], t0 + dt.timedelta(minutes=90))]
+        ['at_risk']
+        """
+        _aware(now)
+        found = []
+        for instance in instances:
+            sla = self._places[instance.state].state.sla
+            if sla is None:
+                continue
+            deadline = deadline_of(sla, instance.entered_at, self._calendar)
+            status = _status(sla and warning_of(sla, deadline, self._calendar), deadline, now)
+            if status is not None:
+                found.append(Due(instance.id, instance.state, deadline, status, sla.timeout))
+        return tuple(sorted(found, key=lambda d: (d.deadline, d.instance)))
+
+    def tick(self, instance: Instance, now: dt.datetime) -> Fired:
+        """Fire the current state's timeout event if its SLA has passed.
+
+        The timeout is fired by ``system``, whatever roles the transition names; its
+        guard must still hold. Returns the instance unchanged, with no events, when
+        the SLA has not passed, the state has no timeout, or the timeout is refused.
+        """
+        self._own(instance, now)
+        sla = self._places[instance.state].state.sla
+        if sla is None or sla.timeout is None:
+            return Fired(instance, ())
+        if now < deadline_of(sla, instance.entered_at, self._calendar):
+            return Fired(instance, ())
+        outcome = self._attempt(instance, sla.timeout, SYSTEM, None, now, system=True)
+        return Fired(instance, ()) if isinstance(outcome, Refusal) else outcome
+
+    # -- versions ---------------------------------------------------------------------
+
+    def migrate(
+        self,
+        instance: Instance,
+        *,
+        now: dt.datetime,
+        states: Mapping[str, str] | None = None,
+        actor: Actor = SYSTEM,
+    ) -> Fired:
+        """Move an instance of another version of this workflow onto this one.
+
+        Args:
+            instance: An instance of the same workflow name, any version.
+            now: When.
+            states: Renamed states, old name to new (default: unchanged names).
+            actor: Who migrates (default ``system``).
+
+        Raises:
+            InvalidValueError: Another workflow, or the state does not exist in this
+                version (``workflow.migration``).
+        """
+        _aware(now)
+        if instance.workflow != self.definition.name:
+            message = f"instance of {instance.workflow!r}, not {self.definition.name!r}"
+            raise InvalidValueError(message, code="workflow.migration")
+        target = (states or {}).get(instance.state, instance.state)
+        if target not in self._places:
+            message = (
+                f"state {instance.state!r} has no counterpart in version {self.definition.version}"
+            )
+            raise InvalidValueError(message, code="workflow.migration")
+        payload = MappingProxyType(
+            {"from_version": instance.definition_version, "to_version": self.definition.version}
+        )
+        moved = instance._replace(definition_version=self.definition.version)
+        step = self._step(
+            instance, actor, "migrate", target, payload=payload, guard_values=EMPTY, now=now
+        )
+        return Fired(self._advance(moved, target, step, now, keep_entry=True), (step,))
+
+    # -- internals --------------------------------------------------------------------
+
+    def _own(self, instance: Instance, now: dt.datetime | None = None) -> None:
+        if (
+            instance.workflow != self.definition.name
+            or instance.definition_version != self.definition.version
+        ):
+            message = (
+                f"instance {instance.id!r} runs {instance.workflow!r} version"
+                f" {instance.definition_version}, not {self.definition.name!r} version"
+                f" {self.definition.version}; migrate it first"
+            )
+            raise InvalidValueError(message, code="workflow.version_mismatch")
+        if now is not None:
+            _aware(now)
+            if now < instance.entered_at:
+                message = (
+                    f"now {now} is before the instance entered its state ({instance.entered_at})"
+                )
+                raise InvalidValueError(message, code="workflow.time_went_back")
+
+    def _attempt(  # noqa: PLR0913 - the documented arguments of fire
+        self,
+        instance: Instance,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, object] | None,
+        now: dt.datetime,
+        *,
+        system: bool,
+    ) -> Fired | Refusal:
+        self._own(instance, now)
+        decided = self._decide(instance, event, actor, payload, system=system)
+        if isinstance(decided, Refusal):
+            return decided
+        move, data, guard_values, progress = decided
+        return self._go(
+            instance,
+            move,
+            actor,
+            data,
+            payload=payload,
+            guard_values=guard_values,
+            progress=progress,
+            now=now,
+        )
+
+    def _decide(
+        self,
+        instance: Instance,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, object] | None,
+        *,
+        system: bool,
+    ) -> (
+        tuple[_Move, Mapping[str, object], Mapping[str, object], ApprovalProgress | None] | Refusal
+    ):
+        moves = self._moves.get((instance.state, event))
+        if moves is None:
+            return _not_allowed(instance.state, event, self._events_from(instance.state))
+        data = instance.data
+        if payload:
+            checked = self._checked_payload(payload, event, instance.state)
+            if isinstance(checked, Refusal):
+                return checked
+            data = MappingProxyType({**instance.data, **checked})
+        if len(moves) == 1 and moves[0].plain:
+            return moves[0], data, EMPTY, None
+        first: Refusal | None = None
+        for move in moves:
+            outcome = self._admit(move, instance, actor, data, system=system)
+            if not isinstance(outcome, Refusal):
+                return move, data, *outcome
+            first = first or outcome
+        assert first is not None  # noqa: S101 - moves is never empty
+        return first
+
+    def _admit(
+        self,
+        move: _Move,
+        instance: Instance,
+        actor: Actor,
+        data: Mapping[str, object],
+        *,
+        system: bool,
+    ) -> tuple[Mapping[str, object], ApprovalProgress | None] | Refusal:
+        transition = move.transition
+        event, state = transition.event, instance.state
+        refusal = _gate(move, instance, actor, system=system) or _missing(
+            transition.requires, data, event, state, f"{event!r} requires"
+        )
+        if refusal is not None:
+            return refusal
+        values: Mapping[str, object] = EMPTY
+        if move.guard is not None:
+            verdict = _evaluate(move.guard, data, event, state, "guard")
+            if isinstance(verdict, Refusal):
+                return verdict
+            values = verdict
+        if move.check is not None and not move.check(data):
+            message = f"{event!r}: check {transition.check!r} is false"
+            return Refusal("workflow.guard_false", event, state, message, part=transition.check)
+        entering = self._entering(transition.target, actor, data, event, state)
+        if isinstance(entering, Refusal):
+            return entering
+        return values, entering
+
+    def _entering(
+        self, target: str, actor: Actor, data: Mapping[str, object], event: str, state: str
+    ) -> ApprovalProgress | Refusal | None:
+        place = self._places[target]
+        where = f"entering {target!r} requires"
+        refusal = _missing(place.state.requires, data, event, state, where)
+        if refusal is not None:
+            return refusal
+        if place.entry is not None:
+            verdict = _evaluate(place.entry, data, event, state, f"entry criteria of {target!r}")
+            if isinstance(verdict, Refusal):
+                return verdict
+        if place.approval is None:
+            return None
+        progress = plan_approval(place.approval, actor.id, data)
+        if isinstance(progress, str):
+            return Refusal("workflow.missing_field", event, state, progress)
+        return progress
+
+    def _go(  # noqa: PLR0913 - everything a move records
+        self,
+        instance: Instance,
+        move: _Move,
+        actor: Actor,
+        data: Mapping[str, object],
+        *,
+        payload: Mapping[str, object] | None,
+        guard_values: Mapping[str, object],
+        progress: ApprovalProgress | None,
+        now: dt.datetime,
+    ) -> Fired:
+        transition = move.transition
+        recorded = MappingProxyType(dict(payload)) if payload else EMPTY
+        step = self._step(
+            instance,
+            actor,
+            transition.event,
+            transition.target,
+            payload=recorded,
+            guard_values=guard_values,
+            now=now,
+        )
+        moved = self._advance(
+            instance._replace(data=data) if payload else instance, transition.target, step, now
+        )
+        if progress is not None:
+            moved = moved._replace(approval=progress)
+        events: tuple[Step | Action, ...] = (step,)
+        if transition.emits:
+            events += tuple(
+                Action(name, instance.id, step.version, now, transition.event)
+                for name in transition.emits
+            )
+        if progress is not None and progress.granted:
+            return self._conclude(moved, "approve", now, events)
+        return Fired(moved, events)
+
+    def _step(  # noqa: PLR0913 - the fields of a step
+        self,
+        instance: Instance,
+        actor: Actor,
+        event: str,
+        target: str,
+        *,
+        payload: Mapping[str, object],
+        guard_values: Mapping[str, object],
+        now: dt.datetime,
+    ) -> Step:
+        return Step(
+            instance.id,
+            instance.version + 1,
+            now,
+            actor.id,
+            event,
+            instance.state,
+            target,
+            payload,
+            guard_values,
+        )
+
+    def _advance(
+        self,
+        instance: Instance,
+        target: str,
+        step: Step,
+        now: dt.datetime,
+        *,
+        keep_entry: bool = False,
+    ) -> Instance:
+        return Instance(
+            instance.id,
+            instance.workflow,
+            instance.definition_version,
+            target,
+            step.version,
+            instance.data,
+            instance.entered_at if keep_entry else now,
+            instance.approval if keep_entry else None,
+            _Log(step, instance.log) if self._history else None,
+        )
+
+    def _stay(  # noqa: PLR0913 - everything a decision records
+        self,
+        instance: Instance,
+        progress: ApprovalProgress,
+        actor: Actor,
+        event: str,
+        *,
+        payload: Mapping[str, object],
+        now: dt.datetime,
+    ) -> Fired:
+        step = self._step(
+            instance, actor, event, instance.state, payload=payload, guard_values=EMPTY, now=now
+        )
+        stayed = self._advance(instance, instance.state, step, now, keep_entry=True)
+        return Fired(stayed._replace(approval=progress), (step,))
+
+    def _decision(
+        self,
+        instance: Instance,
+        actor: Actor,
+        verdict: Literal["approve", "reject"],
+        now: dt.datetime,
+        comment: str,
+    ) -> Fired:
+        self._own(instance, now)
+        progress = instance.approval
+        principal, refusal = approver_refusal(progress, actor, verdict, instance.state)
+        if refusal is not None or progress is None or progress.pending is None:
+            raise _refused(refusal)
+        decision = Decision(progress.pending.name, actor.id, principal.id, verdict, now, comment)
+        payload = MappingProxyType(
+            {"step": decision.step, "on_behalf_of": principal.id, "comment": comment}
+        )
+        updated = record(progress, decision)
+        fired = self._stay(instance, updated, actor, verdict, payload=payload, now=now)
+        if verdict == "reject" or updated.granted:
+            return self._conclude(fired.instance, verdict, now, fired.events)
+        return fired
+
+    def _conclude(
+        self,
+        instance: Instance,
+        verdict: Literal["approve", "reject"],
+        now: dt.datetime,
+        events: tuple[Step | Action, ...],
+    ) -> Fired:
+        """Move on after the last approval or a rejection, when the approval says where."""
+        approval = self._places[instance.state].state.approval
+        assert approval is not None  # noqa: S101 - only states with an approval conclude one
+        target = approval.approved if verdict == "approve" else approval.rejected
+        if target is None:
+            return Fired(instance, events)
+        event = APPROVED if verdict == "approve" else REJECTED
+        step = self._step(
+            instance, SYSTEM, event, target, payload=EMPTY, guard_values=EMPTY, now=now
+        )
+        moved = self._advance(instance, target, step, now)
+        place = self._places[target]
+        if place.approval is not None:
+            progress = plan_approval(place.approval, SYSTEM.id, moved.data)
+            if isinstance(progress, ApprovalProgress):
+                moved = moved._replace(approval=progress)
+        return Fired(moved, (*events, step))
+
+    def _checked_payload(
+        self, payload: Mapping[str, object], event: str, state: str
+    ) -> Mapping[str, object] | Refusal:
+        fields = self.definition.fields
+        for name, value in payload.items():
+            if name not in fields:
+                message = f"{event!r}: unknown field {name!r} in the payload"
+                return Refusal("workflow.bad_payload", event, state, message)
+            if not _conforms(fields[name], value):
+                message = (
+                    f"{event!r}: field {name!r} is {fields[name]}, not"
+                    f" {type(value).__name__} {value!r:.60}"
+                )
+                return Refusal("workflow.bad_payload", event, state, message)
+        return MappingProxyType(dict(payload))
+
+    def _events_from(self, state: str) -> list[str]:
+        return sorted({event for (source, event) in self._moves if source == state})
+
+
+def _gate(move: _Move, instance: Instance, actor: Actor, *, system: bool) -> Refusal | None:
+    """The refusals that do not depend on the fields: roles and a pending approval."""
+    event, state = move.transition.event, instance.state
+    if move.roles and not system and move.roles.isdisjoint(actor.roles):
+        message = (
+            f"{actor.id!r} cannot fire {event!r}: it needs one of the roles"
+            f" {sorted(move.roles)}, and they hold {sorted(actor.roles)}"
+        )
+        return Refusal("workflow.missing_role", event, state, message)
+    approval = instance.approval
+    if move.transition.after_approval and not (approval is not None and approval.granted):
+        message = f"{event!r} waits for the approval in {state!r}"
+        return Refusal("workflow.approval_pending", event, state, message)
+    return None
+
+
+def _refused(refusal: Refusal | None) -> InvalidValueError:
+    if refusal is None:  # pragma: no cover - callers pass a refusal whenever progress is missing
+        return InvalidValueError("no approval pending", code="workflow.no_approval")
+    return refusal.error()
+
+
+def _not_allowed(state: str, event: str, events: list[str]) -> Refusal:
+    message = f"{event!r} is not allowed in state {state!r}; allowed: {events}"
+    return Refusal(_NOT_ALLOWED, event, state, message)
+
+
+def _missing(
+    names: tuple[str, ...], data: Mapping[str, object], event: str, state: str, what: str
+) -> Refusal | None:
+    missing = [name for name in names if data.get(name) is None]
+    if not missing:
+        return None
+    return Refusal("workflow.missing_field", event, state, f"{what} {missing}, not set")
+
+
+def _evaluate(
+    guard: _Guard, data: Mapping[str, object], event: str, state: str, what: str
+) -> Mapping[str, object] | Refusal:
+    """The values the guard read when it holds, or the refusal naming the false part."""
+    expression = guard.expression
+    row = {name: data.get(name) for name in expression.names}
+    missing = sorted(
+        name
+        for name, value in row.items()
+        if value is None and not expression.schema[name].nullable
+    )
+    if missing:
+        message = f"{event!r}: {what} {expression.source!r} reads {missing}, not set"
+        return Refusal("workflow.missing_field", event, state, message, part=expression.source)
+    try:
+        holds = expression.matches(row)
+    except EvaluationError as err:
+        message = f"{event!r}: {what} {expression.source!r} failed: {err.message}"
+        return Refusal("workflow.guard_false", event, state, message, part=expression.source)
+    if holds:
+        return MappingProxyType(row)
+    part = next((p for p in guard.parts if not p.matches(row)), expression)
+    values = MappingProxyType({name: row[name] for name in sorted(part.names)})
+    shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
+    message = f"{event!r}: {what} is false: {part.source!r} with {shown or 'no fields'}"
+    return Refusal("workflow.guard_false", event, state, message, part=part.source, values=values)
+
+
+def _guard(source: str, cache: ExpressionCache, path: str) -> _Guard:
+    expression, _ = cache.compile(source, "bool", path)
+    assert expression is not None  # noqa: S101 - reference checks passed before
+    pieces = conjuncts(parse(source))
+    parts = []
+    if len(pieces) > 1:
+        for piece in pieces:
+            compiled, _ = cache.compile(unparse(piece), "bool", path)
+            if compiled is not None:
+                parts.append(compiled)
+    return _Guard(expression, tuple(parts))
+
+
+def _place(state: State, cache: ExpressionCache) -> _Place:
+    entry = (
+        None if state.entry is None else _guard(state.entry, cache, f"states.{state.name}.entry")
+    )
+    approval = None
+    if state.approval is not None:
+        steps = state.approval.steps
+        approval = CompiledApproval(
+            state.approval,
+            tuple(
+                None if s.when is None else cache.compile(s.when, "bool", "when")[0] for s in steps
+            ),
+            tuple(
+                None if s.approver is None else cache.compile(s.approver, "string", "approver")[0]
+                for s in steps
+            ),
+        )
+    return _Place(state, entry, approval)
+
+
+def _move(
+    index: int,
+    transition: Transition,
+    cache: ExpressionCache,
+    checks: Mapping[str, Check],
+    target: _Place,
+) -> _Move:
+    guard = (
+        None
+        if transition.guard is None
+        else _guard(transition.guard, cache, f"workflow.transitions[{index}].guard")
+    )
+    check = None if transition.check is None else checks[transition.check]
+    plain = not (
+        transition.roles
+        or transition.requires
+        or guard
+        or check
+        or transition.after_approval
+        or target.entry
+        or target.approval
+        or target.state.requires
+    )
+    return _Move(transition, guard, check, frozenset(transition.roles), plain)
+
+
+def _aware(now: dt.datetime) -> None:
+    if not isinstance(now, dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
+        message = f"now must be an aware datetime, not {now!r}"
+        raise InvalidValueError(message, code="workflow.naive_datetime")
+
+
+def _status(
+    warning: dt.datetime | None, deadline: dt.datetime, now: dt.datetime
+) -> Literal["breached", "at_risk"] | None:
+    if now >= deadline:
+        return "breached"
+    if warning is not None and now >= warning:
+        return "at_risk"
+    return None
+
+
+_KINDS: Final[dict[str, Callable[[object], bool]]] = {
+    "bool": lambda v: isinstance(v, bool),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "double": lambda v: isinstance(v, float | int) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "date": lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime),
+    "timestamp": lambda v: isinstance(v, dt.datetime) and v.tzinfo is not None,
+    "duration": lambda v: isinstance(v, dt.timedelta),
+}
+
+
+def _conforms(field: Field, value: object) -> bool:
+    if value is None:
+        return field.nullable
+    if field.type == "decimal":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return False
+        exponent = value.as_tuple().exponent
+        return isinstance(exponent, int) and -exponent <= (field.scale or 0)
+    return _KINDS[field.type](value)

@@ -1,0 +1,48 @@
+"""A definition as a networkx graph: states are nodes, every way out is an edge."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+if TYPE_CHECKING:
+    from salesflow.workflow._definition import WorkflowDefinition
+
+__all__ = ["APPROVED", "REJECTED", "state_graph"]
+
+APPROVED = "approved"
+"""The event name of the move an approval makes once granted."""
+REJECTED = "rejected"
+"""The event name of the move an approval makes when rejected."""
+
+
+def state_graph(definition: WorkflowDefinition) -> nx.MultiDiGraph[str]:
+    """The states and every move between them, keyed by event.
+
+    Edges carry ``event`` and ``index`` (the transition's position, or ``None`` for
+    an approval's own moves). Targets and sources that name no state still appear as
+    nodes, so a graph of an unchecked definition never raises.
+
+    >>> from salesflow.workflow import State, Transition, WorkflowDefinition
+    >>> wf = WorkflowDefinition(name="w", initial="a",
+    ...     states=[State(name="a"), State(name="b", terminal=True)],
+    ...     transitions=[Transition(event="go", source="a", target="b")])
+    >>> list(state_graph(wf).edges(keys=True))
+    [('a', 'b', 'go')]
+    """
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+    graph.add_nodes_from(state.name for state in definition.states)
+    for index, transition in enumerate(definition.transitions):
+        for source in transition.source:
+            graph.add_edge(
+                source, transition.target, transition.event, event=transition.event, index=index
+            )
+    for state in definition.states:
+        approval = state.approval
+        if approval is None:
+            continue
+        graph.add_edge(state.name, approval.rejected, REJECTED, event=REJECTED, index=None)
+        if approval.approved is not None:
+            graph.add_edge(state.name, approval.approved, APPROVED, event=APPROVED, index=None)
+    return graph

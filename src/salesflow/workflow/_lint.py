@@ -1,0 +1,374 @@
+"""Loading a definition with every problem at once, and linting it as a graph."""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import networkx as nx
+from pydantic import ValidationError
+
+from salesflow.errors import DefinitionError, Location, Problem, Severity
+from salesflow.expressions import Schema
+from salesflow.workflow._definition import (
+    WorkflowDefinition,
+    parse_workflow_data,
+    partial_parts,
+    validate_shape,
+)
+from salesflow.workflow._graph import state_graph
+from salesflow.workflow._guards import Overlap, compare_guards
+from salesflow.workflow._references import Parts, parts_of, reference_problems
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from salesflow.workflow._definition import Approval, ApprovalStep, Transition
+
+__all__ = ["lint", "load_workflow"]
+
+
+def load_workflow(
+    data: str | bytes | Mapping[str, object] | WorkflowDefinition,
+    *,
+    checks: Iterable[str] | None = None,
+) -> WorkflowDefinition:
+    """Load a workflow from YAML/JSON text or parsed data, or check a built one.
+
+    Args:
+        data: YAML or JSON text, the mapping read from it, or a definition.
+        checks: The names of the Python predicates the host will provide; when given,
+            a transition naming another is a problem. Default ``None``: not checked.
+
+    Returns:
+        The definition.
+
+    Raises:
+        DefinitionError: The definition cannot be used; ``problems`` lists every
+            problem at once (shape, unknown states, roles, fields, checks, guards
+            that do not compile), each with its path, e.g.
+            ``workflow.transitions[3].guard``.
+
+    >>> wf = load_workflow('''
+    ... name: 报价审批
+    ... initial: 草稿
+    ... states: [{name: 草稿}, {name: 已批准, terminal: true, outcome: won}]
+    ... transitions: [{event: 批准, source: 草稿, target: 已批准}]
+    ... ''')
+    >>> wf.states[1].outcome
+    'won'
+    >>> try:
+    ...     load_workflow({"name": "x", "initial": "a", "states": [{"name": "a"}],
+    ...                    "transitions": [{"event": "go", "source": "a", "target": "b"}]})
+    ... except DefinitionError as err:
+    ...     print(err)
+    workflow.transitions[0].target: unknown state 'b'
+    """
+    if isinstance(data, str | bytes):
+        data = parse_workflow_data(data)  # type: ignore[assignment]
+    if isinstance(data, WorkflowDefinition):
+        definition: WorkflowDefinition | None = data
+        problems: list[Problem] = []
+    else:
+        definition, problems = validate_shape(data)
+    if definition is not None:
+        problems += reference_problems(parts_of(definition), checks)
+    else:
+        problems += reference_problems(_salvage(data), checks)
+    if problems:
+        raise DefinitionError.from_problems(problems)
+    assert definition is not None  # noqa: S101 - no problem means the shape validated
+    _RESOLVED[id(definition)] = definition
+    return definition
+
+
+def lint(definition: WorkflowDefinition) -> tuple[Problem, ...]:
+    """Every finding about a definition, as data: references first, then the graph.
+
+    Codes (severity):
+
+    - ``workflow.unknown_state`` / ``_role`` / ``_field`` / ``_event``, expression
+      errors, ``workflow.duplicate_state`` (error): as `load_workflow`.
+    - ``workflow.no_terminal`` (error): no terminal state at all.
+    - ``workflow.unreachable`` (warning): no path from the initial state.
+    - ``workflow.dead_end`` (error): a non-terminal state with no way out.
+    - ``workflow.cycle_without_exit`` (error): states that lead only to each other.
+    - ``workflow.no_terminal_reachable`` (error): other states from which no
+      terminal state can be reached.
+    - ``workflow.overlapping_guards`` (error): two transitions on the same event
+      from the same state can both fire (proved, or one has no guard).
+    - ``workflow.guards_not_proved_disjoint`` (warning): could not be proved either way.
+    - ``workflow.quorum_unreachable`` (error): an approval that cannot get enough
+      distinct approvers.
+    - ``workflow.sla_on_terminal``, ``workflow.leaves_terminal``,
+      ``workflow.outcome_not_terminal`` (warning).
+
+    >>> from salesflow.workflow import State, Transition, WorkflowDefinition
+    >>> wf = WorkflowDefinition(name="w", initial="a", states=[
+    ...     State(name="a"), State(name="b"), State(name="c", terminal=True)],
+    ...     transitions=[Transition(event="go", source="a", target="c")])
+    >>> for problem in lint(wf):
+    ...     print(problem.severity.value, problem.code, problem.location)
+    warning workflow.unreachable workflow.states[1]
+    error workflow.dead_end workflow.states[1]
+    """
+    resolved = _RESOLVED.get(id(definition)) is definition
+    problems = [] if resolved else reference_problems(parts_of(definition))
+    problems += _graph_problems(definition)
+    problems += _guard_problems(definition)
+    problems += _approval_problems(definition)
+    problems += _state_warnings(definition)
+    return tuple(problems)
+
+
+# Definitions `load_workflow` returned: their references resolve (they are frozen), so
+# `lint` need not check them again. Weak, so a definition is never kept alive by it.
+_RESOLVED: weakref.WeakValueDictionary[int, WorkflowDefinition] = weakref.WeakValueDictionary()
+
+
+def _salvage(data: object) -> Parts:
+    """The parts of a definition whose shape failed: whatever is valid on its own."""
+    states, transitions, names = partial_parts(data)
+    raw = data if isinstance(data, dict) else {}
+    initial = raw.get("initial")
+    roles = raw.get("roles", ())
+    roles = (roles,) if isinstance(roles, str) else roles
+    valid_roles = isinstance(roles, list | tuple) and all(isinstance(r, str) for r in roles)
+    try:
+        schema: Schema | None = Schema.model_validate(raw.get("fields") or {})
+    except ValidationError:
+        schema = None
+    return Parts(
+        initial if isinstance(initial, str) else None,
+        frozenset(roles) if valid_roles else None,
+        schema,
+        states,
+        transitions,
+        names,
+    )
+
+
+def _at(definition: WorkflowDefinition) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for i, state in enumerate(definition.states):
+        index.setdefault(state.name, i)
+    return index
+
+
+def _problem(code: str, severity: Severity, message: str, path: str) -> Problem:
+    return Problem(code, severity, message, Location(path=path))
+
+
+def _graph_problems(definition: WorkflowDefinition) -> list[Problem]:
+    graph = state_graph(definition)
+    where = _at(definition)
+    terminals = {s.name for s in definition.states if s.terminal}
+    problems = []
+    if not terminals:
+        problems.append(
+            _problem("workflow.no_terminal", Severity.ERROR, "no state is terminal", "workflow")
+        )
+    reachable = _forward(graph, definition.initial)
+    for state in definition.states:
+        if state.name not in reachable:
+            message = (
+                f"state {state.name!r} cannot be reached from the initial state"
+                f" {definition.initial!r}"
+            )
+            path = f"workflow.states[{where[state.name]}]"
+            problems.append(_problem("workflow.unreachable", Severity.WARNING, message, path))
+    problems += _stuck_problems(definition, graph, terminals, where)
+    return problems
+
+
+def _forward(graph: nx.MultiDiGraph[str], start: str) -> set[str]:
+    """The states reachable from ``start``, itself included."""
+    return _search(graph.succ, {start}) if start in graph else set()
+
+
+def _backward(graph: nx.MultiDiGraph[str], targets: set[str]) -> set[str]:
+    """The states from which one of ``targets`` is reachable, themselves included."""
+    return _search(graph.pred, targets)
+
+
+def _search(adjacency: Mapping[str, Mapping[str, object]], seeds: set[str]) -> set[str]:
+    # A plain stack: networkx's generic traversals cost twice as much on big graphs.
+    seen = set(seeds)
+    stack = list(seeds)
+    while stack:
+        for after in adjacency[stack.pop()]:
+            if after not in seen:
+                seen.add(after)
+                stack.append(after)
+    return seen
+
+
+def _stuck_problems(
+    definition: WorkflowDefinition,
+    graph: nx.MultiDiGraph[str],
+    terminals: set[str],
+    where: dict[str, int],
+) -> list[Problem]:
+    finishing = _backward(graph, terminals)
+    closed = _closed_cycles(graph, finishing)
+    problems = []
+    reported: set[str] = set()
+    for members in closed:
+        names = sorted(members, key=lambda n: where.get(n, 0))
+        first = names[0]
+        message = f"states {names} lead only to each other: no way out to a terminal state"
+        path = f"workflow.states[{where.get(first, 0)}]"
+        problems.append(_problem("workflow.cycle_without_exit", Severity.ERROR, message, path))
+        reported |= members
+    for state in definition.states:
+        name = state.name
+        if state.terminal or name in finishing or name in reported:
+            continue
+        path = f"workflow.states[{where[name]}]"
+        if graph.out_degree(name) == 0:
+            message = f"state {name!r} is not terminal and has no way out"
+            problems.append(_problem("workflow.dead_end", Severity.ERROR, message, path))
+        else:
+            message = f"no terminal state can be reached from {name!r}"
+            problems.append(
+                _problem("workflow.no_terminal_reachable", Severity.ERROR, message, path)
+            )
+    return problems
+
+
+def _closed_cycles(graph: nx.MultiDiGraph[str], finishing: set[str]) -> list[set[str]]:
+    """Strongly connected groups with a cycle, no terminal reachable and no edge out."""
+    closed = []
+    for component in nx.strongly_connected_components(graph):
+        sample = next(iter(component))
+        if sample in finishing:
+            continue
+        if len(component) == 1 and not graph.has_edge(sample, sample):
+            continue
+        leaves = any(after not in component for n in component for after in graph.succ[n])
+        if not leaves:
+            closed.append(component)
+    return closed
+
+
+def _guard_problems(definition: WorkflowDefinition) -> list[Problem]:
+    groups: dict[tuple[str, str], list[tuple[int, Transition]]] = defaultdict(list)
+    for index, transition in enumerate(definition.transitions):
+        for source in transition.source:
+            groups[source, transition.event].append((index, transition))
+    types = {name: field.type for name, field in definition.fields.fields.items()}
+    problems = []
+    for (source, event), members in groups.items():
+        if len(members) < 2:  # noqa: PLR2004 - a pair is needed to overlap
+            continue
+        for (i, a), (j, b) in itertools.combinations(members, 2):
+            problem = _pair_problem(source, event, (i, a), (j, b), types)
+            if problem is not None:
+                problems.append(problem)
+    return problems
+
+
+def _pair_problem(
+    source: str,
+    event: str,
+    first: tuple[int, Transition],
+    second: tuple[int, Transition],
+    types: Mapping[str, str],
+) -> Problem | None:
+    (i, a), (j, b) = first, second
+    path = f"workflow.transitions[{j}].guard"
+    head = f"transitions[{i}] and [{j}] on {event!r} from {source!r}"
+    if a.guard is None or b.guard is None:
+        if a.check is not None or b.check is not None:
+            verdict = Overlap.UNKNOWN
+        else:
+            verdict = Overlap.OVERLAPPING
+    else:
+        try:
+            verdict = compare_guards(a.guard, b.guard, types)
+        except DefinitionError:  # a guard that does not parse is reported on its own
+            return None
+        except ValueError:  # the parser's syntax error is a ValueError too
+            return None
+    if verdict is Overlap.DISJOINT:
+        return None
+    if verdict is Overlap.OVERLAPPING:
+        message = f"{head} can both fire: guards {a.guard!r} and {b.guard!r} overlap"
+        return _problem("workflow.overlapping_guards", Severity.ERROR, message, path)
+    message = f"{head}: guards {a.guard!r} and {b.guard!r} could not be proved disjoint"
+    return _problem("workflow.guards_not_proved_disjoint", Severity.WARNING, message, path)
+
+
+def _approval_problems(definition: WorkflowDefinition) -> list[Problem]:
+    problems = []
+    for index, state in enumerate(definition.states):
+        if state.approval is not None:
+            problems += _quorum_problems(state.approval, f"workflow.states[{index}].approval")
+    return problems
+
+
+def _quorum_problems(approval: Approval, where: str) -> list[Problem]:
+    problems = []
+    named_only = []
+    for number, step in enumerate(approval.steps):
+        if step.roles or step.approver is not None:
+            continue  # role holders are not known here: assume enough
+        named_only.append(step)
+        if step.quorum > len(set(step.people)):
+            message = (
+                f"step {step.name!r} needs {step.quorum} approvals from only"
+                f" {len(set(step.people))} named people"
+            )
+            problems.append(
+                _problem(
+                    "workflow.quorum_unreachable",
+                    Severity.ERROR,
+                    message,
+                    f"{where}.steps[{number}].quorum",
+                )
+            )
+    if approval.distinct and not problems and len(named_only) > 1:
+        problems += _distinct_shortfall(named_only, where)
+    return problems
+
+
+def _distinct_shortfall(steps: list[ApprovalStep], where: str) -> list[Problem]:
+    """With distinct approvers across steps, the named-only steps need a matching."""
+    graph: nx.DiGraph[str] = nx.DiGraph()
+    for number, step in enumerate(steps):
+        graph.add_edge("source", f"step:{number}", capacity=step.quorum)
+        for person in step.people:
+            graph.add_edge(f"step:{number}", f"person:{person}", capacity=1)
+            graph.add_edge(f"person:{person}", "sink", capacity=1)
+    needed = sum(step.quorum for step in steps)
+    found = nx.maximum_flow_value(graph, "source", "sink")
+    if found >= needed:
+        return []
+    message = (
+        f"the steps need {needed} distinct approvers but their named people can give"
+        f" at most {found}"
+    )
+    return [_problem("workflow.quorum_unreachable", Severity.ERROR, message, f"{where}.steps")]
+
+
+def _state_warnings(definition: WorkflowDefinition) -> list[Problem]:
+    problems = []
+    leaving = {source for t in definition.transitions for source in t.source}
+    for index, state in enumerate(definition.states):
+        where = f"workflow.states[{index}]"
+        if state.terminal and state.sla is not None:
+            message = f"terminal state {state.name!r} has an SLA that can never be met or missed"
+            problems.append(
+                _problem("workflow.sla_on_terminal", Severity.WARNING, message, f"{where}.sla")
+            )
+        if state.terminal and (state.name in leaving or state.approval is not None):
+            message = f"terminal state {state.name!r} has ways out"
+            problems.append(_problem("workflow.leaves_terminal", Severity.WARNING, message, where))
+        if not state.terminal and state.outcome is not None:
+            message = f"state {state.name!r} has outcome {state.outcome!r} but is not terminal"
+            problems.append(
+                _problem("workflow.outcome_not_terminal", Severity.WARNING, message, where)
+            )
+    return problems

@@ -1,0 +1,79 @@
+"""SLA deadlines in business time, and which instances are breached or about to be."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, final
+
+from salesflow.workflow._definition import duration_of
+
+if TYPE_CHECKING:
+    from salesflow.periods import BusinessCalendar
+    from salesflow.workflow._definition import Sla
+
+__all__ = ["Due", "deadline_of", "warning_of"]
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Due:
+    """An instance whose SLA is breached or about to be.
+
+    Attributes:
+        instance: The instance's id.
+        state: The state whose SLA it is.
+        deadline: When the SLA ends.
+        status: ``"breached"`` (``now`` is at or past the deadline) or ``"at_risk"``
+            (within the state's ``warn_before`` of it).
+        timeout: The event ``tick`` will fire, if the SLA has one.
+    """
+
+    instance: str
+    state: str
+    deadline: dt.datetime
+    status: Literal["breached", "at_risk"]
+    timeout: str | None
+
+
+def deadline_of(sla: Sla, entered: dt.datetime, calendar: BusinessCalendar | None) -> dt.datetime:
+    """When an SLA ends for an instance that entered its state at ``entered``.
+
+    ``"Nh"``/``"Nm"``: N working hours/minutes on the calendar
+    (``BusinessCalendar.add_business_time``). ``"Nd"``: the end of the N-th business
+    day after the day of entry, in the calendar's zone. Without a calendar, elapsed
+    time (a day is 24 hours).
+    """
+    amount, unit = sla.allowance
+    return _shift(entered, amount, unit, calendar)
+
+
+def warning_of(
+    sla: Sla, deadline: dt.datetime, calendar: BusinessCalendar | None
+) -> dt.datetime | None:
+    """From when an instance is at risk: ``warn_before`` ahead of the deadline."""
+    warning = sla.warning
+    if warning is None:
+        return None
+    amount, unit = warning
+    return _shift(deadline, -amount, unit, calendar)
+
+
+def _shift(
+    start: dt.datetime, amount: int, unit: str, calendar: BusinessCalendar | None
+) -> dt.datetime:
+    if calendar is None:
+        delta = dt.timedelta(days=amount) if unit == "d" else duration_of(amount, unit)
+        return start + delta
+    if unit != "d":
+        return calendar.add_business_time(start, duration_of(amount, unit))
+    zone = zoneinfo.ZoneInfo(calendar.timezone)
+    local = start.astimezone(zone)
+    if amount >= 0:
+        day = calendar.add_business_days(local.date(), amount)
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    # Counting back from a deadline at a day's end: the end of an earlier business day.
+    end_day = local.date() - dt.timedelta(days=1) if local.time() == dt.time() else local.date()
+    day = calendar.add_business_days(end_day, amount)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)

@@ -1,0 +1,166 @@
+"""Properties of the workflow module: guard proofs are sound, random definitions behave."""
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from salesflow.expressions import compile_expression
+from salesflow.testing.workflow import workflow_machine
+from salesflow.workflow import (
+    Actor,
+    Overlap,
+    Workflow,
+    compare_guards,
+    coverage_paths,
+    dump_workflow,
+    lint,
+    load_workflow,
+    shortest_paths,
+    simple_paths,
+    state_graph,
+)
+
+from strategies.workflow import GUARD_FIELDS, definitions, event_walks, guards
+
+T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+ANYONE = Actor("anyone")
+
+# Every row of a grid wide enough to hold a witness for any two generated guards:
+# constants are in -3..3 and at most six atoms exclude at most six more values.
+_X = np.arange(-12, 13)
+_GRID = list(itertools.product(_X, _X, [False, True], ["a", "b", "c", "d"]))
+_COLUMNS = {
+    "x": np.array([row[0] for row in _GRID], dtype=np.int64),
+    "y": np.array([row[1] for row in _GRID], dtype=np.int64),
+    "b": np.array([row[2] for row in _GRID], dtype=bool),
+    "r": np.array([row[3] for row in _GRID], dtype=np.str_),
+}
+
+
+def _holds(source):
+    return compile_expression(source, GUARD_FIELDS, expect="bool").mask(_COLUMNS)
+
+
+@given(guards(), guards())
+def test_guard_verdicts_agree_with_evaluating_every_row_of_a_grid(first, second):
+    verdict = compare_guards(first, second, GUARD_FIELDS)
+    both = _holds(first) & _holds(second)
+    if verdict is Overlap.DISJOINT:
+        assert not both.any()
+    elif verdict is Overlap.OVERLAPPING:
+        assert both.any()
+
+
+@given(guards(), guards())
+def test_guard_verdict_does_not_depend_on_the_order_of_the_pair(first, second):
+    assert compare_guards(first, second, GUARD_FIELDS) is compare_guards(
+        second, first, GUARD_FIELDS
+    )
+
+
+@given(definitions())
+def test_generated_definitions_lint_clean_and_round_trip(definition):
+    assert lint(definition) == ()
+    assert load_workflow(dump_workflow(definition)) == definition
+
+
+@given(definitions())
+def test_shortest_paths_replay_to_their_terminal_state(definition):
+    wf = Workflow(definition)
+    paths = shortest_paths(definition)
+    assert set(paths) == {s.name for s in definition.states if s.terminal}
+    for terminal, path in paths.items():
+        instance = wf.start("p", now=T0)
+        for event in path.events:
+            instance = wf.fire(instance, event, ANYONE, now=T0).instance
+        assert instance.state == terminal
+
+
+@given(definitions())
+def test_coverage_paths_take_every_move_and_replay(definition):
+    wf = Workflow(definition)
+    paths = coverage_paths(definition)
+    taken = {(e.source, e.target, e.event) for p in paths for e in p.edges}
+    assert taken == set(state_graph(definition).edges(keys=True))
+    for path in paths:
+        instance = wf.start("p", now=T0)
+        for event in path.events:
+            instance = wf.fire(instance, event, ANYONE, now=T0).instance
+        assert instance.state == path.end
+
+
+@given(definitions(max_states=6), st.integers(0, 6))
+def test_simple_paths_never_repeat_a_state_and_respect_the_bound(definition, bound):
+    terminals = {s.name for s in definition.states if s.terminal}
+    for path in itertools.islice(simple_paths(definition, bound), 200):
+        assert len(set(path.states)) == len(path.states)
+        assert len(path.edges) <= bound
+        assert path.end in terminals
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_event_walks_fire_without_refusal_on_unguarded_definitions(data):
+    definition = data.draw(definitions())
+    events = data.draw(event_walks(definition))
+    wf = Workflow(definition)
+    instance = wf.start("w", now=T0)
+    for event in events:
+        instance = wf.fire(instance, event, ANYONE, now=T0).instance
+    assert [s.event for s in instance.history] == events
+    assert instance.version == len(events)
+
+
+_EXAMPLE = Path(__file__).parents[2] / "examples" / "workflows" / "deal.yaml"
+_DEAL = Workflow(load_workflow(_EXAMPLE.read_text("utf-8")))
+_PEOPLE = [
+    Actor("li.na", {"销售"}),
+    Actor("zhou", {"销售经理"}),
+    Actor("wu", {"财务"}),
+    Actor("qian.director"),
+    Actor("zhao.director"),
+    Actor("guest"),
+]
+_PAYLOADS = st.fixed_dictionaries(
+    {},
+    optional={
+        "customer": st.sampled_from(["华为", "比亚迪"]),
+        "amount": st.decimals(0, 3_000_000, places=2),
+        "discount": st.integers(-1, 30),
+        "region": st.sampled_from(["华东", "华南"]),
+        "contract_signed": st.booleans(),
+        "bogus": st.just(1),
+    },
+)
+
+
+def _terminal_has_outcome(instance):
+    state = _DEAL.definition.state(instance.state)
+    assert not state.terminal or state.outcome in {"won", "lost"}
+
+
+DealMachine = workflow_machine(
+    _DEAL, _PEOPLE, payloads=_PAYLOADS, invariants=[_terminal_has_outcome]
+)
+DealMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=20)
+TestDealMachine = DealMachine.TestCase
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_fast_path_and_general_path_produce_the_same_change(data):
+    definition = data.draw(definitions())
+    events = data.draw(event_walks(definition))
+    wf = Workflow(definition)
+    instance = wf.start("w", now=T0)
+    for event in events:
+        fast = wf.fire(instance, event, ANYONE, now=T0)
+        general = wf._attempt(instance, event, ANYONE, None, T0, system=False)
+        assert fast.instance._replace(log=None) == general.instance._replace(log=None)
+        assert fast.instance.history == general.instance.history
+        assert fast.events == general.events
+        instance = fast.instance

@@ -1,0 +1,217 @@
+"""Approvals as a step: chains, N-of-M, distinct approvers, self-approval, delegation."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from salesflow.errors import InvalidValueError
+from salesflow.workflow import (
+    Actor,
+    Approval,
+    ApprovalStep,
+    State,
+    Transition,
+    Workflow,
+    WorkflowDefinition,
+    load_workflow,
+)
+
+T0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+EXAMPLE = Path(__file__).parents[2] / "examples" / "workflows" / "deal.yaml"
+SALES = Actor("li.na", {"销售"})
+MANAGER = Actor("zhou", {"销售经理"})
+FINANCE = Actor("wu", {"财务"})
+
+
+def _workflow(*steps, **approval):
+    approval.setdefault("approved", "ok")
+    approval.setdefault("rejected", "draft")
+    definition = WorkflowDefinition(
+        name="w",
+        initial="draft",
+        fields={"amount": "int?", "region": "string?"},
+        roles=["sales", "mgr", "fin"],
+        states=[
+            State(name="draft"),
+            State(name="review", approval=Approval(steps=steps, **approval)),
+            State(name="ok", terminal=True),
+            State(name="done", terminal=True),
+        ],
+        transitions=[
+            Transition(event="submit", source="draft", target="review"),
+            Transition(event="close", source="review", target="done", after_approval=True),
+        ],
+    )
+    return Workflow(definition)
+
+
+REQUESTER = Actor("req")
+
+
+def _submitted(wf, by=REQUESTER, **data):
+    instance = wf.start("R-1", data, now=T0)
+    return wf.fire(instance, "submit", by, now=T0).instance
+
+
+def _code(call):
+    with pytest.raises(InvalidValueError) as caught:
+        call()
+    return caught.value.code
+
+
+def test_sequential_chain_moves_on_only_after_the_last_step():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]), ApprovalStep(name="f", roles=["fin"]))
+    review = _submitted(wf)
+    assert _code(lambda: wf.approve(review, Actor("f1", {"fin"}), now=T0)) == (
+        "workflow.not_an_approver"
+    )
+    after_manager = wf.approve(review, Actor("m1", {"mgr"}), now=T0).instance
+    assert after_manager.state == "review"
+    assert after_manager.approval is not None
+    assert after_manager.approval.current == 1
+    fired = wf.approve(after_manager, Actor("f1", {"fin"}), now=T0)
+    assert fired.instance.state == "ok"
+    assert [s.event for s in fired.events] == ["approve", "approved"]
+    assert fired.instance.history[-1].actor == "system"
+
+
+def test_parallel_n_of_m_needs_n_distinct_people():
+    wf = _workflow(ApprovalStep(name="board", people=["a", "b", "c"], quorum=2))
+    review = _submitted(wf)
+    once = wf.approve(review, Actor("a"), now=T0).instance
+    assert once.state == "review"
+    assert _code(lambda: wf.approve(once, Actor("a"), now=T0)) == "workflow.not_distinct"
+    assert wf.approve(once, Actor("c"), now=T0).instance.state == "ok"
+
+
+def test_distinct_approvers_across_steps_unless_declared_otherwise():
+    steps = (ApprovalStep(name="one", roles=["mgr"]), ApprovalStep(name="two", roles=["mgr"]))
+    boss = Actor("boss", {"mgr"})
+    wf = _workflow(*steps)
+    half = wf.approve(_submitted(wf), boss, now=T0).instance
+    assert _code(lambda: wf.approve(half, boss, now=T0)) == "workflow.not_distinct"
+    lenient = _workflow(*steps, distinct=False)
+    half = lenient.approve(_submitted(lenient), boss, now=T0).instance
+    assert lenient.approve(half, boss, now=T0).instance.state == "ok"
+
+
+def test_requester_cannot_approve_their_own_request_unless_declared():
+    requester = Actor("li", {"mgr"})
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]))
+    review = _submitted(wf, by=requester)
+    assert _code(lambda: wf.approve(review, requester, now=T0)) == "workflow.self_approval"
+    lenient = _workflow(ApprovalStep(name="m", roles=["mgr"]), self_approval=True)
+    review = _submitted(lenient, by=requester)
+    assert lenient.approve(review, requester, now=T0).instance.state == "ok"
+
+
+def test_rejection_follows_the_rejection_route():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]))
+    fired = wf.reject(_submitted(wf), Actor("m", {"mgr"}), now=T0, comment="价格太低")
+    assert fired.instance.state == "draft"
+    assert fired.instance.approval is None
+    decision = fired.events[0]
+    assert decision.payload["comment"] == "价格太低"
+
+
+def test_delegate_decides_on_behalf_of_the_approver():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]))
+    review = _submitted(wf)
+    delegated = wf.delegate(review, Actor("m", {"mgr"}), "deputy", now=T0).instance
+    assert _code(lambda: wf.approve(review, Actor("deputy"), now=T0)) == "workflow.not_an_approver"
+    fired = wf.approve(delegated, Actor("deputy"), now=T0)
+    assert fired.instance.state == "ok"
+    assert fired.events[0].payload["on_behalf_of"] == "m"
+
+
+def test_delegation_can_be_forbidden():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]), delegation=False)
+    err = _code(lambda: wf.delegate(_submitted(wf), Actor("m", {"mgr"}), "deputy", now=T0))
+    assert err == "workflow.delegation_not_allowed"
+
+
+def test_delegate_cannot_be_the_requester():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]))
+    review = _submitted(wf, by=Actor("req"))
+    delegated = wf.delegate(review, Actor("m", {"mgr"}), "req", now=T0).instance
+    assert _code(lambda: wf.approve(delegated, Actor("req"), now=T0)) == "workflow.self_approval"
+
+
+def test_transition_after_approval_waits_for_it():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]), approved=None)
+    review = _submitted(wf)
+    assert _code(lambda: wf.fire(review, "close", Actor("x"), now=T0)) == (
+        "workflow.approval_pending"
+    )
+    granted = wf.approve(review, Actor("m", {"mgr"}), now=T0).instance
+    assert granted.state == "review"
+    assert wf.fire(granted, "close", Actor("x"), now=T0).instance.state == "done"
+
+
+def test_dynamic_steps_apply_only_when_their_condition_holds():
+    steps = (
+        ApprovalStep(name="m", roles=["mgr"]),
+        ApprovalStep(
+            name="director",
+            when="amount > 1000000",
+            approver='region == "east" ? "zhao" : "qian"',
+        ),
+    )
+    wf = _workflow(*steps)
+    small = _submitted(wf, amount=10)
+    assert small.approval is not None
+    assert [s.name for s in small.approval.steps] == ["m"]
+    big = _submitted(wf, amount=2_000_000, region="east")
+    assert big.approval is not None
+    assert big.approval.steps[1].people == frozenset({"zhao"})
+    half = wf.approve(big, Actor("m", {"mgr"}), now=T0).instance
+    assert _code(lambda: wf.approve(half, Actor("qian"), now=T0)) == "workflow.not_an_approver"
+    assert wf.approve(half, Actor("zhao"), now=T0).instance.state == "ok"
+
+
+def test_approval_with_no_applicable_step_is_granted_on_entry():
+    wf = _workflow(ApprovalStep(name="director", roles=["mgr"], when="amount > 1000000"))
+    fired = wf.fire(wf.start("R", {"amount": 5}, now=T0), "submit", Actor("req"), now=T0)
+    assert fired.instance.state == "ok"
+    assert [s.event for s in fired.events] == ["submit", "approved"]
+
+
+def test_approval_options_show_in_available():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]))
+    review = _submitted(wf)
+    options = {o.event: o.allowed for o in wf.available(review, Actor("m", {"mgr"}))}
+    assert options["approve"]
+    assert options["reject"]
+    assert not options["close"]
+    outsider = {o.event: o.allowed for o in wf.available(review, Actor("x"))}
+    assert not outsider["approve"]
+
+
+def test_no_approval_pending_outside_an_approval_state():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]))
+    draft = wf.start("R", now=T0)
+    assert _code(lambda: wf.approve(draft, Actor("m", {"mgr"}), now=T0)) == "workflow.no_approval"
+
+
+def test_cross_department_discount_approval_in_the_example():
+    wf = Workflow(load_workflow(EXAMPLE.read_text("utf-8")))
+    deal = wf.start("D-9", {"customer": "比亚迪"}, now=T0)
+    deal = wf.fire(deal, "确认需求", SALES, now=T0).instance
+    deal = wf.fire(
+        deal, "提交报价", SALES, {"amount": Decimal("2400000.00"), "region": "华南"}, now=T0
+    ).instance
+    deal = wf.fire(deal, "申请折扣", SALES, {"discount": 12}, now=T0).instance
+    assert deal.approval is not None
+    assert [s.name for s in deal.approval.steps] == ["销售经理审批", "财务审批", "区域总监审批"]
+    deal = wf.approve(deal, MANAGER, now=T0).instance
+    deal = wf.approve(deal, FINANCE, now=T0).instance
+    assert _code(lambda: wf.approve(deal, Actor("zhao.director"), now=T0)) == (
+        "workflow.not_an_approver"
+    )
+    deal = wf.approve(deal, Actor("qian.director"), now=T0).instance
+    assert deal.state == "合同谈判"
+    won = wf.fire(deal, "签约", SALES, {"contract_signed": True}, now=T0)
+    assert won.instance.state == "赢单"
+    assert [getattr(e, "name", None) for e in won.events[1:]] == ["通知财务开票"]

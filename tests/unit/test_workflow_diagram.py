@@ -1,0 +1,56 @@
+"""Mermaid and DOT export: labels for guards, roles, approvals and SLAs; highlighting."""
+
+import datetime as dt
+from pathlib import Path
+
+from salesflow.workflow import Actor, Workflow, load_workflow, to_dot, to_mermaid
+
+EXAMPLE = load_workflow(
+    (Path(__file__).parents[2] / "examples" / "workflows" / "deal.yaml").read_text("utf-8")
+)
+T0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+
+
+def _walked():
+    wf = Workflow(EXAMPLE)
+    deal = wf.start("D", {"customer": "x"}, now=T0)
+    return wf.fire(deal, "确认需求", Actor("li", {"销售"}), now=T0).instance
+
+
+def test_mermaid_shows_guards_roles_actions_slas_and_approvals():
+    text = to_mermaid(EXAMPLE)
+    assert text.startswith("stateDiagram-v2")
+    assert "申请折扣 [discount > 5] (销售) / 通知销售经理" in text
+    assert "SLA 16 working hours" in text
+    assert "SLA 2 business days, then 超时关闭" in text
+    assert "approval 财务审批" in text
+    assert "when discount > 10" in text
+    assert "--> [*]: won" in text
+
+
+def test_mermaid_labels_never_carry_a_raw_colon_after_the_separator():
+    for line in to_mermaid(EXAMPLE).splitlines():
+        if ": " in line:
+            assert ":" not in line.split(": ", 1)[1]
+
+
+def test_mermaid_highlights_the_current_state_and_the_visited_ones():
+    text = to_mermaid(EXAMPLE, _walked())
+    lines = text.splitlines()
+    assert "    class s1 current" in lines
+    assert "    class s0 visited" in lines
+
+
+def test_dot_groups_states_by_phase_and_bolds_the_path_taken():
+    text = to_dot(EXAMPLE, _walked())
+    assert text.startswith('digraph "商机推进" {')
+    assert 'label="售前";' in text
+    assert '"线索" -> "需求确认" [label="确认需求 (销售)", style=bold];' in text
+    assert '"需求确认" [shape=box, label="需求确认\\nSLA 5 business days", ' in text
+    assert 'fillcolor="#fde68a"' in text
+    assert '"折扣审批" -> "合同谈判" [label="approved", style=dashed];' in text
+
+
+def test_dot_escapes_quotes_in_guards():
+    text = to_dot(EXAMPLE)
+    assert 'region == \\"华东\\"' in text

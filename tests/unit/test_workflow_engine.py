@@ -1,0 +1,317 @@
+"""The pure runtime: start, fire, precise refusals that change nothing, history, options."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from salesflow.errors import DefinitionError, InvalidValueError
+from salesflow.workflow import (
+    Action,
+    Actor,
+    State,
+    Step,
+    Transition,
+    Workflow,
+    WorkflowDefinition,
+)
+
+T0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+SALES = Actor("li.na", {"sales"})
+MANAGER = Actor("zhou", {"manager"})
+
+
+def _deal(**options):
+    return Workflow(
+        WorkflowDefinition(
+            name="deal",
+            initial="lead",
+            fields={
+                "amount": "decimal(2)?",
+                "region": "string?",
+                "customer": "string?",
+                "signed": "bool?",
+            },
+            roles=["sales", "manager"],
+            states=[
+                State(name="lead"),
+                State(name="quote", requires=["customer"]),
+                State(name="big", entry="amount < 10000000"),
+                State(name="won", terminal=True, outcome="won"),
+                State(name="lost", terminal=True, outcome="lost"),
+            ],
+            transitions=[
+                Transition(event="qualify", source="lead", target="quote", roles=["sales"]),
+                Transition(
+                    event="escalate",
+                    source="quote",
+                    target="big",
+                    guard='amount > 100000 && region in ["east", "south"]',
+                    roles=["sales", "manager"],
+                ),
+                Transition(
+                    event="win",
+                    source=["quote", "big"],
+                    target="won",
+                    requires=["amount"],
+                    guard="signed",
+                    emits=["invoice", "notify"],
+                ),
+                Transition(event="drop", source=["lead", "quote", "big"], target="lost"),
+            ],
+        ),
+        **options,
+    )
+
+
+def _refusal(call):
+    with pytest.raises(InvalidValueError) as caught:
+        call()
+    return caught.value
+
+
+@pytest.fixture
+def quote():
+    wf = _deal()
+    lead = wf.start("D-1", {"customer": "华为"}, now=T0)
+    return wf, wf.fire(lead, "qualify", SALES, now=T0).instance
+
+
+def test_start_puts_the_instance_in_the_initial_state_at_version_zero():
+    instance = _deal().start("D-1", now=T0)
+    assert (instance.state, instance.version, instance.entered_at) == ("lead", 0, T0)
+    assert instance.history == ()
+
+
+def test_fire_returns_a_new_instance_one_version_up_and_leaves_the_old_one_alone(quote):
+    wf, instance = quote
+    later = T0 + dt.timedelta(hours=1)
+    fired = wf.fire(instance, "drop", SALES, now=later)
+    assert fired.instance.state == "lost"
+    assert fired.instance.version == instance.version + 1
+    assert fired.instance.entered_at == later
+    assert instance.state == "quote"
+
+
+def test_history_records_who_when_from_to_event_payload_and_guard_values(quote):
+    wf, instance = quote
+    payload = {"amount": Decimal("200000.00"), "region": "east"}
+    fired = wf.fire(instance, "escalate", MANAGER, payload, now=T0)
+    step = fired.instance.history[-1]
+    assert (step.actor, step.at, step.source, step.target, step.event) == (
+        "zhou",
+        T0,
+        "quote",
+        "big",
+        "escalate",
+    )
+    assert dict(step.payload) == payload
+    assert dict(step.guard_values) == {"amount": Decimal("200000.00"), "region": "east"}
+    assert fired.events == (step,)
+    assert [s.event for s in fired.instance.history] == ["qualify", "escalate"]
+
+
+def test_emitted_actions_follow_the_step_in_the_events(quote):
+    wf, instance = quote
+    fired = wf.fire(instance, "win", SALES, {"amount": Decimal(5), "signed": True}, now=T0)
+    step, *actions = fired.events
+    assert isinstance(step, Step)
+    assert all(isinstance(a, Action) for a in actions)
+    assert [a.name for a in actions] == ["invoice", "notify"]
+    assert all(a.version == step.version == fired.instance.version for a in actions)
+
+
+def test_event_not_allowed_in_this_state_names_the_state_and_the_allowed_events(quote):
+    wf, instance = quote
+    err = _refusal(lambda: wf.fire(instance, "qualify", SALES, now=T0))
+    assert err.code == "workflow.not_allowed"
+    assert "'quote'" in err.message
+    assert "escalate" in err.message
+
+
+def test_missing_role_names_the_roles_needed_and_held():
+    wf = _deal()
+    lead = wf.start("D-1", {"customer": "x"}, now=T0)
+    err = _refusal(lambda: wf.fire(lead, "qualify", Actor("guest", {"intern"}), now=T0))
+    assert err.code == "workflow.missing_role"
+    assert "['sales']" in err.message
+    assert "['intern']" in err.message
+
+
+def test_guard_false_names_the_false_part_and_its_values(quote):
+    wf, instance = quote
+    payload = {"amount": Decimal("200000.00"), "region": "west"}
+    refusal = wf.check(instance, "escalate", SALES, payload)
+    assert refusal is not None
+    assert refusal.code == "workflow.guard_false"
+    assert refusal.part == 'region in ["east", "south"]'
+    assert dict(refusal.values) == {"region": "west"}
+    err = _refusal(lambda: wf.fire(instance, "escalate", SALES, payload, now=T0))
+    assert err.code == "workflow.guard_false"
+    assert "region='west'" in err.message
+
+
+def test_missing_required_field_is_refused(quote):
+    wf, instance = quote
+    err = _refusal(lambda: wf.fire(instance, "win", SALES, {"signed": True}, now=T0))
+    assert err.code == "workflow.missing_field"
+    assert "amount" in err.message
+
+
+def test_entering_a_state_needs_its_required_fields():
+    wf = _deal()
+    lead = wf.start("D-1", now=T0)
+    err = _refusal(lambda: wf.fire(lead, "qualify", SALES, now=T0))
+    assert err.code == "workflow.missing_field"
+    assert "customer" in err.message
+
+
+def test_entry_criteria_of_the_target_are_checked(quote):
+    wf, instance = quote
+    refusal = wf.check(
+        instance, "escalate", SALES, {"amount": Decimal("20000000.00"), "region": "east"}
+    )
+    assert refusal is not None
+    assert refusal.code == "workflow.guard_false"
+    assert refusal.part == "amount < 10000000"
+    assert "entry criteria of 'big'" in refusal.message
+    refusal = wf.check(instance, "escalate", SALES, {"amount": Decimal(1), "region": "east"})
+    assert refusal is not None
+    assert refusal.part == "amount > 100000"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"amount": "lots"},
+        {"amount": Decimal("1.001")},
+        {"amount": 1.5},
+        {"signed": 1},
+        {"nonsense": 1},
+    ],
+)
+def test_bad_payload_is_refused_and_changes_nothing(quote, payload):
+    wf, instance = quote
+    before = (instance.state, instance.version, dict(instance.data), instance.history)
+    err = _refusal(lambda: wf.fire(instance, "win", SALES, payload, now=T0))
+    assert err.code == "workflow.bad_payload"
+    assert (instance.state, instance.version, dict(instance.data), instance.history) == before
+
+
+def test_payload_fields_are_kept_on_the_instance(quote):
+    wf, instance = quote
+    fired = wf.fire(instance, "drop", SALES, {"region": "east"}, now=T0)
+    assert fired.instance.data["region"] == "east"
+    assert fired.instance.data["customer"] == "华为"
+
+
+def test_available_lists_every_event_with_the_reason_it_cannot_be_fired(quote):
+    wf, instance = quote
+    options = {o.event: o for o in wf.available(instance, Actor("x", {"intern"}))}
+    assert set(options) == {"escalate", "win", "drop"}
+    assert options["drop"].allowed
+    refusal = options["escalate"].refusal
+    assert refusal is not None
+    assert refusal.code == "workflow.missing_role"
+    refusal = options["win"].refusal
+    assert refusal is not None
+    assert refusal.code == "workflow.missing_field"
+
+
+def test_history_can_be_turned_off_but_events_still_come_back():
+    wf = _deal(history=False)
+    lead = wf.start("D-1", {"customer": "x"}, now=T0)
+    fired = wf.fire(lead, "qualify", SALES, now=T0)
+    assert fired.instance.history == ()
+    assert len(fired.events) == 1
+
+
+def test_naive_now_is_refused():
+    wf = _deal()
+    with pytest.raises(InvalidValueError) as caught:
+        wf.start("D-1", now=dt.datetime(2026, 3, 2, 9))  # noqa: DTZ001 - the point of the test
+    assert caught.value.code == "workflow.naive_datetime"
+
+
+def test_time_going_back_is_refused(quote):
+    wf, instance = quote
+    err = _refusal(lambda: wf.fire(instance, "drop", SALES, now=T0 - dt.timedelta(seconds=1)))
+    assert err.code == "workflow.time_went_back"
+
+
+def test_instance_keeps_its_definition_version_and_needs_an_explicit_migration(quote):
+    wf, instance = quote
+    v2 = Workflow(wf.definition.model_copy(update={"version": 2}))
+    err = _refusal(lambda: v2.fire(instance, "drop", SALES, now=T0))
+    assert err.code == "workflow.version_mismatch"
+    migrated = v2.migrate(instance, now=T0).instance
+    assert migrated.definition_version == 2
+    assert migrated.history[-1].event == "migrate"
+    assert v2.fire(migrated, "drop", SALES, now=T0).instance.state == "lost"
+
+
+def test_migration_can_rename_states_and_refuses_missing_ones(quote):
+    wf, instance = quote
+    renamed = wf.definition.model_copy(
+        update={
+            "version": 2,
+            "states": tuple(
+                s.model_copy(update={"name": "offer"}) if s.name == "quote" else s
+                for s in wf.definition.states
+            ),
+            "transitions": (),
+            "initial": "lead",
+        }
+    )
+    v2 = Workflow(renamed)
+    assert v2.migrate(instance, now=T0, states={"quote": "offer"}).instance.state == "offer"
+    err = _refusal(lambda: v2.migrate(instance, now=T0))
+    assert err.code == "workflow.migration"
+
+
+def test_workflow_refuses_a_definition_naming_an_unknown_check():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        states=[State(name="a"), State(name="b", terminal=True)],
+        transitions=[Transition(event="go", source="a", target="b", check="credit_ok")],
+    )
+    with pytest.raises(DefinitionError):
+        Workflow(definition)
+
+
+def test_host_check_callable_gates_the_transition():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        fields={"score": "int?"},
+        states=[State(name="a"), State(name="b", terminal=True)],
+        transitions=[Transition(event="go", source="a", target="b", check="credit_ok")],
+    )
+    wf = Workflow(definition, checks={"credit_ok": lambda data: (data.get("score") or 0) > 600})
+    instance = wf.start("x", now=T0)
+    refusal = wf.check(instance, "go", SALES, {"score": 500})
+    assert refusal is not None
+    assert refusal.part == "credit_ok"
+    assert wf.fire(instance, "go", SALES, {"score": 700}, now=T0).instance.state == "b"
+
+
+def test_first_transition_whose_guard_holds_wins_among_several_on_one_event():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        fields={"n": "int"},
+        states=[
+            State(name="a"),
+            State(name="small", terminal=True),
+            State(name="big", terminal=True),
+        ],
+        transitions=[
+            Transition(event="go", source="a", target="small", guard="n < 10"),
+            Transition(event="go", source="a", target="big", guard="n >= 10"),
+        ],
+    )
+    wf = Workflow(definition)
+    instance = wf.start("x", {"n": 3}, now=T0)
+    assert wf.fire(instance, "go", SALES, now=T0).instance.state == "small"
+    assert wf.fire(instance, "go", SALES, {"n": 30}, now=T0).instance.state == "big"

@@ -1,0 +1,231 @@
+"""Linting a workflow as a graph: each finding, and guard overlap proofs."""
+
+import pytest
+
+from salesflow.errors import Severity
+from salesflow.workflow import (
+    Approval,
+    ApprovalStep,
+    Overlap,
+    Sla,
+    State,
+    Transition,
+    WorkflowDefinition,
+    compare_guards,
+    lint,
+)
+
+
+def _wf(states, transitions, **extra):
+    return WorkflowDefinition(
+        name="w",
+        initial=extra.pop("initial", states[0].name),
+        states=states,
+        transitions=transitions,
+        **extra,
+    )
+
+
+def _t(event, source, target, **extra):
+    return Transition(event=event, source=source, target=target, **extra)
+
+
+def _found(definition):
+    return {(p.code, p.location.path if p.location else None) for p in lint(definition)}
+
+
+def test_clean_definition_has_no_findings():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("go", "a", "b")],
+    )
+    assert lint(definition) == ()
+
+
+def test_unreachable_state_is_a_warning():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True), State(name="orphan", terminal=True)],
+        [_t("go", "a", "b")],
+    )
+    problems = lint(definition)
+    assert [(p.code, p.severity) for p in problems] == [("workflow.unreachable", Severity.WARNING)]
+    assert "orphan" in problems[0].message
+
+
+def test_dead_end_is_a_non_terminal_state_without_a_way_out():
+    definition = _wf(
+        [State(name="a"), State(name="stuck"), State(name="b", terminal=True)],
+        [_t("go", "a", "b"), _t("wander", "a", "stuck")],
+    )
+    assert _found(definition) == {("workflow.dead_end", "workflow.states[1]")}
+
+
+def test_cycle_without_exit_is_reported_once_for_the_whole_cycle():
+    definition = _wf(
+        [State(name="a"), State(name="x"), State(name="y"), State(name="end", terminal=True)],
+        [_t("go", "a", "end"), _t("loop", "a", "x"), _t("ping", "x", "y"), _t("pong", "y", "x")],
+    )
+    assert _found(definition) == {("workflow.cycle_without_exit", "workflow.states[1]")}
+
+
+def test_cycle_with_an_exit_is_fine():
+    definition = _wf(
+        [State(name="a"), State(name="b"), State(name="end", terminal=True)],
+        [_t("go", "a", "b"), _t("back", "b", "a"), _t("finish", "b", "end")],
+    )
+    assert lint(definition) == ()
+
+
+def test_states_leading_only_into_a_dead_end_cannot_reach_a_terminal():
+    definition = _wf(
+        [State(name="a"), State(name="b"), State(name="c"), State(name="end", terminal=True)],
+        [_t("go", "a", "end"), _t("side", "a", "b"), _t("on", "b", "c")],
+    )
+    assert _found(definition) == {
+        ("workflow.no_terminal_reachable", "workflow.states[1]"),
+        ("workflow.dead_end", "workflow.states[2]"),
+    }
+
+
+def test_definition_without_any_terminal_state_is_an_error():
+    definition = _wf([State(name="a")], [_t("again", "a", "a")])
+    codes = {code for code, _ in _found(definition)}
+    assert "workflow.no_terminal" in codes
+    assert "workflow.cycle_without_exit" in codes
+
+
+def test_sla_on_a_terminal_state_is_a_warning():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True, sla=Sla(within="1d"))],
+        [_t("go", "a", "b")],
+    )
+    assert _found(definition) == {("workflow.sla_on_terminal", "workflow.states[1].sla")}
+
+
+def test_transition_out_of_a_terminal_state_is_a_warning():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("go", "a", "b"), _t("reopen", "b", "a")],
+    )
+    assert _found(definition) == {("workflow.leaves_terminal", "workflow.states[1]")}
+
+
+def test_unknown_references_are_findings_too():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("go", "a", "b", roles=["ghost"])],
+    )
+    assert _found(definition) == {("workflow.unknown_role", "workflow.transitions[0].roles[0]")}
+
+
+def _approval(*steps, distinct=True):
+    return _wf(
+        [
+            State(
+                name="a",
+                approval=Approval(steps=steps, approved="ok", rejected="no", distinct=distinct),
+            ),
+            State(name="ok", terminal=True),
+            State(name="no", terminal=True),
+        ],
+        [],
+        roles=["mgr"],
+    )
+
+
+def test_quorum_larger_than_the_named_people_cannot_be_reached():
+    definition = _approval(ApprovalStep(name="board", people=["a", "b"], quorum=3))
+    assert _found(definition) == {
+        ("workflow.quorum_unreachable", "workflow.states[0].approval.steps[0].quorum")
+    }
+
+
+def test_distinct_approvers_across_steps_need_enough_people():
+    steps = (
+        ApprovalStep(name="one", people=["a", "b"], quorum=2),
+        ApprovalStep(name="two", people=["a", "b"], quorum=1),
+    )
+    assert ("workflow.quorum_unreachable", "workflow.states[0].approval.steps") in _found(
+        _approval(*steps)
+    )
+    assert lint(_approval(*steps, distinct=False)) == ()
+
+
+def test_quorum_by_role_is_assumed_reachable():
+    assert lint(_approval(ApprovalStep(name="m", roles=["mgr"], quorum=5))) == ()
+
+
+def _two_guards(first, second, fields):
+    return _wf(
+        [State(name="a"), State(name="b", terminal=True), State(name="c", terminal=True)],
+        [_t("go", "a", "b", guard=first), _t("go", "a", "c", guard=second)],
+        fields=fields,
+    )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "fields"),
+    [
+        ("amount < 1000", "amount >= 1000", {"amount": "int"}),
+        ("amount <= 1000.00", "amount > 1000.00", {"amount": "decimal(2)"}),
+        ('region in ["华东", "华南"]', 'region == "华北"', {"region": "string"}),
+        ('region in ["华东"]', '!(region in ["华东"])', {"region": "string"}),
+        ("vip", "!vip", {"vip": "bool"}),
+        ("n > 1 && n < 2", "n == 5", {"n": "int"}),
+        ("x > 3 && y == 1", "x < 2 && y == 1", {"x": "int", "y": "int"}),
+        ("-5 > x", "x >= -5", {"x": "int"}),
+    ],
+)
+def test_disjoint_guards_are_proved_and_not_reported(first, second, fields):
+    assert lint(_two_guards(first, second, fields)) == ()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "fields"),
+    [
+        ("amount < 1000", "amount > 500", {"amount": "int"}),
+        ('region in ["华东", "华南"]', 'region != "华东"', {"region": "string"}),
+        ("vip", "amount > 1", {"vip": "bool", "amount": "int"}),
+    ],
+)
+def test_overlapping_guards_are_an_error(first, second, fields):
+    problems = lint(_two_guards(first, second, fields))
+    assert [(p.code, p.severity) for p in problems] == [
+        ("workflow.overlapping_guards", Severity.ERROR)
+    ]
+    assert problems[0].location is not None
+    assert problems[0].location.path == "workflow.transitions[1].guard"
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "fields"),
+    [
+        ("amount * 2 > 10", "amount < 3", {"amount": "int"}),
+        ("a > 1 || b > 1", "a < 0", {"a": "int", "b": "int"}),
+        ('name > "m"', 'name < "z"', {"name": "string"}),
+    ],
+)
+def test_guards_that_cannot_be_decided_get_a_warning(first, second, fields):
+    problems = lint(_two_guards(first, second, fields))
+    assert [(p.code, p.severity) for p in problems] == [
+        ("workflow.guards_not_proved_disjoint", Severity.WARNING)
+    ]
+
+
+def test_an_unguarded_transition_overlaps_any_other_on_the_same_event():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True), State(name="c", terminal=True)],
+        [_t("go", "a", "b"), _t("go", "a", "c", guard="n > 1")],
+        fields={"n": "int"},
+    )
+    assert {code for code, _ in _found(definition)} == {"workflow.overlapping_guards"}
+
+
+def test_integer_gaps_are_disjoint_but_dense_gaps_are_not():
+    assert compare_guards("n > 1 && n < 2", "n > 0", {"n": "int"}) is Overlap.DISJOINT
+    assert compare_guards("n > 1 && n < 2", "n > 0", {"n": "double"}) is Overlap.OVERLAPPING
+
+
+def test_excluded_values_that_empty_an_integer_range_prove_disjointness():
+    both = "n >= 1 && n <= 2 && n != 1"
+    assert compare_guards(both, "n != 2", {"n": "int"}) is Overlap.DISJOINT

@@ -1,0 +1,169 @@
+"""Path enumeration and the pytest assertions of salesflow.testing.workflow."""
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from salesflow.errors import InvalidValueError, Severity
+from salesflow.testing.workflow import (
+    InstanceStore,
+    assert_guards_disjoint,
+    assert_lint_clean,
+    assert_no_dead_ends,
+    assert_reachable,
+    assert_terminal_reachable,
+)
+from salesflow.workflow import (
+    Actor,
+    State,
+    Transition,
+    Workflow,
+    WorkflowDefinition,
+    coverage_paths,
+    shortest_paths,
+    simple_paths,
+)
+
+T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+
+
+def _t(event, source, target, **extra):
+    return Transition(event=event, source=source, target=target, **extra)
+
+
+# lead -> quote -> (won | lost), with a loop quote -> revise -> quote.
+LOOPY = WorkflowDefinition(
+    name="loopy",
+    initial="lead",
+    states=[
+        State(name="lead"),
+        State(name="quote"),
+        State(name="revise"),
+        State(name="won", terminal=True),
+        State(name="lost", terminal=True),
+    ],
+    transitions=[
+        _t("qualify", "lead", "quote"),
+        _t("revise", "quote", "revise"),
+        _t("resubmit", "revise", "quote"),
+        _t("win", "quote", "won"),
+        _t("drop", ["lead", "quote", "revise"], "lost"),
+    ],
+)
+
+
+def test_shortest_paths_reach_every_terminal_by_the_fewest_moves():
+    paths = shortest_paths(LOOPY)
+    assert paths["won"].events == ("qualify", "win")
+    assert paths["lost"].events == ("drop",)
+    assert str(paths["won"]) == "lead -qualify-> quote -win-> won"
+
+
+def test_simple_paths_on_a_cycle_terminate_and_list_each_loop_free_path():
+    found = sorted(p.events for p in simple_paths(LOOPY, max_moves=10))
+    assert found == [
+        ("drop",),
+        ("qualify", "drop"),
+        ("qualify", "revise", "drop"),
+        ("qualify", "win"),
+    ]
+
+
+def test_simple_paths_respect_the_bound():
+    assert sorted(p.events for p in simple_paths(LOOPY, max_moves=1)) == [("drop",)]
+    with pytest.raises(InvalidValueError):
+        list(simple_paths(LOOPY, max_moves=-1))
+
+
+def test_coverage_paths_take_every_transition_including_the_loop_back():
+    taken = {(e.source, e.event) for p in coverage_paths(LOOPY) for e in p.edges}
+    assert ("revise", "resubmit") in taken
+    assert len(taken) == 7  # drop leaves three states
+
+
+def test_simple_paths_on_a_large_complete_graph_stay_lazy():
+    names = [f"s{i}" for i in range(12)]
+    transitions = [_t(f"{a}>{b}", a, b) for a, b in itertools.permutations(names, 2) if a != "s11"]
+    definition = WorkflowDefinition(
+        name="dense",
+        initial="s0",
+        states=[State(name=n, terminal=n == "s11") for n in names],
+        transitions=transitions,
+    )
+    first = list(itertools.islice(simple_paths(definition, max_moves=11), 50))
+    assert len(first) == 50
+
+
+def test_assertions_pass_on_a_sound_definition():
+    assert_lint_clean(LOOPY)
+    assert_reachable(LOOPY, "won", "lost")
+    assert_no_dead_ends(LOOPY)
+    assert_terminal_reachable(LOOPY)
+    assert_guards_disjoint(LOOPY)
+
+
+BROKEN = WorkflowDefinition(
+    name="broken",
+    initial="a",
+    fields={"n": "int"},
+    states=[
+        State(name="a"),
+        State(name="stuck"),
+        State(name="island", terminal=True),
+        State(name="b", terminal=True),
+    ],
+    transitions=[
+        _t("go", "a", "b", guard="n > 1"),
+        _t("go", "a", "stuck", guard="n > 5"),
+    ],
+)
+
+
+def test_assert_reachable_names_unreachable_and_unknown_states():
+    with pytest.raises(AssertionError, match=r"not reachable from 'a': \['island'\]"):
+        assert_reachable(BROKEN, "b", "island")
+    with pytest.raises(AssertionError, match=r"no such states: \['nowhere'\]"):
+        assert_reachable(BROKEN, "nowhere")
+
+
+def test_assert_no_dead_ends_names_them():
+    with pytest.raises(AssertionError, match=r"dead ends .*\['stuck'\]"):
+        assert_no_dead_ends(BROKEN)
+
+
+def test_assert_terminal_reachable_names_stuck_states():
+    with pytest.raises(AssertionError, match=r"no terminal state reachable from \['stuck'\]"):
+        assert_terminal_reachable(BROKEN)
+
+
+def test_assert_guards_disjoint_quotes_the_overlap():
+    with pytest.raises(AssertionError, match=r"'n > 1' and 'n > 5' overlap"):
+        assert_guards_disjoint(BROKEN)
+
+
+def test_assert_lint_clean_lists_every_error_and_can_include_warnings():
+    with pytest.raises(AssertionError) as caught:
+        assert_lint_clean(BROKEN)
+    text = str(caught.value)
+    assert "workflow.dead_end" in text
+    assert "workflow.overlapping_guards" in text
+    assert "workflow.unreachable" not in text
+    with pytest.raises(AssertionError, match=r"workflow\.unreachable"):
+        assert_lint_clean(BROKEN, fail_on=Severity.WARNING)
+
+
+def test_instance_store_refuses_a_stale_save():
+    wf = Workflow(LOOPY)
+    store = InstanceStore()
+    store.add(wf.start("d", now=T0))
+    first = wf.fire(store.get("d"), "qualify", Actor("a"), now=T0)
+    second = wf.fire(store.get("d"), "drop", Actor("b"), now=T0)
+    store.save(first, expected_version=0)
+    with pytest.raises(InvalidValueError) as caught:
+        store.save(second, expected_version=0)
+    assert caught.value.code == "store.conflict"
+    assert store.get("d").state == "quote"
+    assert len(store.events("d")) == 1
+    with pytest.raises(InvalidValueError):
+        store.add(wf.start("d", now=T0))

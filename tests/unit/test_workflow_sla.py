@@ -1,0 +1,98 @@
+"""SLAs in business time: deadlines, due lists, and timeouts fired by tick."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from salesflow.periods import BusinessCalendar
+from salesflow.workflow import Actor, Sla, State, Transition, Workflow, WorkflowDefinition
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# 2026-03-06 is a Friday; the default working hours are 09-12 and 13-18.
+FRIDAY_5PM = dt.datetime(2026, 3, 6, 17, tzinfo=SHANGHAI)
+CALENDAR = BusinessCalendar(years=(2026, 2026))
+
+
+def _workflow(sla, calendar=CALENDAR, **transition):
+    definition = WorkflowDefinition(
+        name="w",
+        initial="审批",
+        fields={"ok": "bool?"},
+        roles=["sales"],
+        states=[State(name="审批", sla=sla), State(name="超时", terminal=True)],
+        transitions=[Transition(event="expire", source="审批", target="超时", **transition)],
+    )
+    return Workflow(definition, calendar=calendar)
+
+
+def test_hours_are_counted_in_working_time_across_the_weekend():
+    wf = _workflow(Sla(within="2h"))
+    instance = wf.start("a", now=FRIDAY_5PM)
+    assert wf.deadline(instance) == dt.datetime(2026, 3, 9, 10, tzinfo=SHANGHAI)
+
+
+def test_days_end_at_the_close_of_the_nth_business_day():
+    wf = _workflow(Sla(within="2d"))
+    instance = wf.start("a", now=FRIDAY_5PM)
+    # Monday and Tuesday are the two business days after Friday: due at Tuesday's end.
+    assert wf.deadline(instance) == dt.datetime(2026, 3, 11, 0, tzinfo=SHANGHAI)
+
+
+def test_holidays_of_the_calendar_push_the_deadline():
+    calendar = BusinessCalendar(years=(2026, 2026), holidays=[dt.date(2026, 3, 9)])
+    wf = _workflow(Sla(within="2h"), calendar=calendar)
+    instance = wf.start("a", now=FRIDAY_5PM)
+    assert wf.deadline(instance) == dt.datetime(2026, 3, 10, 10, tzinfo=SHANGHAI)
+
+
+def test_without_a_calendar_sla_counts_elapsed_time():
+    wf = _workflow(Sla(within="1d"), calendar=None)
+    instance = wf.start("a", now=FRIDAY_5PM)
+    assert wf.deadline(instance) == FRIDAY_5PM + dt.timedelta(days=1)
+
+
+def test_due_lists_at_risk_then_breached_instances():
+    wf = _workflow(Sla(within="2d", warn_before="1d"))
+    instance = wf.start("a", now=FRIDAY_5PM)
+    assert wf.due([instance], dt.datetime(2026, 3, 9, 23, tzinfo=SHANGHAI)) == ()
+    at_risk = wf.due([instance], dt.datetime(2026, 3, 10, 8, tzinfo=SHANGHAI))
+    assert [(d.instance, d.status) for d in at_risk] == [("a", "at_risk")]
+    breached = wf.due([instance], dt.datetime(2026, 3, 11, 0, tzinfo=SHANGHAI))
+    assert [d.status for d in breached] == ["breached"]
+
+
+def test_due_sorts_by_deadline_and_skips_states_without_sla():
+    wf = _workflow(Sla(within="1h"))
+    early = wf.start("early", now=FRIDAY_5PM)
+    late = wf.start("late", now=FRIDAY_5PM + dt.timedelta(minutes=30))
+    done = wf.fire(early, "expire", Actor("x"), now=FRIDAY_5PM).instance
+    now = dt.datetime(2026, 3, 10, 9, tzinfo=SHANGHAI)
+    assert [d.instance for d in wf.due([late, done, early], now)] == ["early", "late"]
+
+
+def test_tick_fires_the_timeout_once_the_deadline_has_passed():
+    wf = _workflow(Sla(within="2h", timeout="expire"), roles=["sales"])
+    instance = wf.start("a", now=FRIDAY_5PM)
+    before = wf.tick(instance, dt.datetime(2026, 3, 9, 9, 59, tzinfo=SHANGHAI))
+    assert before.instance is instance
+    assert before.events == ()
+    after = wf.tick(instance, dt.datetime(2026, 3, 9, 10, tzinfo=SHANGHAI))
+    assert after.instance.state == "超时"
+    assert after.instance.history[-1].actor == "system"
+
+
+def test_tick_leaves_the_instance_when_the_timeout_guard_is_false():
+    wf = _workflow(Sla(within="2h", timeout="expire"), guard="ok")
+    instance = wf.start("a", {"ok": False}, now=FRIDAY_5PM)
+    fired = wf.tick(instance, dt.datetime(2026, 3, 20, tzinfo=SHANGHAI))
+    assert fired.instance is instance
+
+
+@pytest.mark.parametrize("within", ["90m", "8h", "3d"])
+def test_deadline_is_never_before_entry(within):
+    wf = _workflow(Sla(within=within))
+    instance = wf.start("a", now=FRIDAY_5PM)
+    deadline = wf.deadline(instance)
+    assert deadline is not None
+    assert deadline > FRIDAY_5PM
