@@ -118,17 +118,20 @@ def _check_rest(layout: Layout, p: int, node: int, amount: int, rest: int) -> No
 
 
 def decompose_vectorized(layout: Layout) -> Cells:
-    """Fill the cells one org level at a time, all parents of a period at once.
+    """Fill the cells period by period, one org level at a time, all parents at once.
 
-    Periods go in order within a level, because each split carries the remainders of
-    the one before (see `salesflow.money.allocate_grouped_carried`).
+    Periods go in date order, as in the reference, because each split carries the
+    remainders of the one before (see `salesflow.money.allocate_grouped_carried`) and a
+    node may sit at another level in another period.
     """
     periods, size = layout.parent.shape
     grid = _FlatGrid(layout)
     grid.amounts[np.arange(periods) * size + layout.root] = layout.root_amounts
-    for cells in _cells_by_level(grid.depth, layout.max_depth):
-        bounds = np.searchsorted(cells // size, np.arange(periods + 1))
-        for lo, hi in itertools.pairwise(bounds):
+    levels = _cells_by_level(grid.depth, layout.max_depth)
+    bounds = [np.searchsorted(cells // size, np.arange(periods + 1)) for cells in levels]
+    for period in range(periods):
+        for cells, edges in zip(levels, bounds, strict=True):
+            lo, hi = edges[period], edges[period + 1]
             if hi > lo:
                 grid.split(cells[lo:hi])
     return grid.amounts.reshape(periods, size), grid.unassigned.reshape(periods, size)
