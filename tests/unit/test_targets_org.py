@@ -241,3 +241,24 @@ def test_yaml_that_is_not_a_list_of_records_is_refused_with_the_reason():
     with pytest.raises(DefinitionError) as caught:
         OrgTree.from_records([{"id": "co"}, "not a record"])
     assert caught.value.problems[0].location.path == "members[1]"
+
+
+def test_a_real_cycle_is_found_among_many_that_never_hold_on_one_day():
+    def day(month, dom):
+        return D(2026, month, dom).isoformat()
+
+    records = [{"id": "co"}]
+    for i in range(1, 26):  # H and Ni point at each other, but never on the same day
+        records += [
+            {"id": "H", "parent": f"N{i}", "start": day(1, i), "end": day(1, i)},
+            {"id": f"N{i}", "parent": "co", "start": day(1, i), "end": day(1, i)},
+            {"id": f"N{i}", "parent": "H", "start": day(2, i), "end": day(2, i)},
+            {"id": "H", "parent": "co", "start": day(2, i), "end": day(2, i)},
+        ]
+    records += [
+        {"id": "H", "parent": "N0", "start": day(3, 1), "end": day(3, 1)},
+        {"id": "N0", "parent": "H", "start": day(3, 1), "end": day(3, 1)},
+    ]
+    with pytest.raises(DefinitionError, match="cycle on 2026-03-01") as caught:
+        OrgTree.from_records(records)
+    assert [p.code for p in caught.value.problems] == ["org.cycle"]

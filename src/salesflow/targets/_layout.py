@@ -453,6 +453,9 @@ def _row_depth(parent: NDArray[np.intp], root: int) -> NDArray[np.intp]:
     cursor = link
     while (moving := cursor >= 0).any():
         depth += moving
+        if int(depth.max()) > len(parent):  # OrgTree refuses cycles; never loop on one
+            msg = "the org's reporting lines form a cycle in some period"
+            raise DefinitionError(msg, code="org.cycle")
         cursor = np.where(moving, link[np.where(moving, cursor, 0)], -1)
     depth[parent == ABSENT] = -1
     return depth

@@ -38,9 +38,6 @@ NodeId = NewType("NodeId", str)
 
 _FOREVER_START = dt.date.min
 _FOREVER_END = dt.date.max
-# Simple cycles reported per strongly connected component; a definition with more
-# has bigger problems than a longer list would explain.
-_MAX_CYCLES_REPORTED = 20
 
 
 @final
@@ -501,19 +498,10 @@ def _cycle_problems(members: Sequence[OrgMember]) -> list[Problem]:
     links.add_edges_from((m.parent, m.id) for m in members if m.parent is not None)
     if nx.is_directed_acyclic_graph(links):  # the common case, in linear time
         return []
-    looped = [c for c in nx.strongly_connected_components(links) if _is_loop(links, c)]
-    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
-    inside = set().union(*looped)
-    for i, member in enumerate(members):
-        if member.parent in inside and member.id in inside:
-            graph.add_edge(member.parent, member.id, index=i, member=member)
     problems = []
-    for component in looped:
-        sub = graph.subgraph(component)
-        for count, cycle in enumerate(nx.simple_cycles(sub)):
-            if count >= _MAX_CYCLES_REPORTED:
-                break
-            problem = _cycle_problem(sub, cycle)
+    for component in nx.strongly_connected_components(links):
+        if _is_loop(links, component):
+            problem = _first_cycle_in(component, members)
             if problem is not None:
                 problems.append(problem)
     return problems
@@ -527,29 +515,35 @@ def _is_loop(links: nx.DiGraph[str], component: set[str]) -> bool:
     return links.has_edge(node, node)
 
 
-def _cycle_problem(graph: nx.MultiDiGraph[str], cycle: list[str]) -> Problem | None:
-    """A problem if every edge of the cycle is in force on one common day."""
-    edges = list(zip(cycle, [*cycle[1:], cycle[0]], strict=True))
-    spans = [[d["member"] for d in graph.get_edge_data(p, c).values()] for p, c in edges]
-    # If the edges share a day, the latest first day among some choice of their
-    # records is such a day, so checking every record's first day is exhaustive.
-    candidates = sorted({m.first_day for records in spans for m in records})
-    day = next(
-        (d for d in candidates if all(any(m.is_active(d) for m in rs) for rs in spans)),
-        None,
-    )
-    if day is None:
-        return None
-    path = " → ".join([*cycle, cycle[0]])
-    when = "" if day == _FOREVER_START else f" on {day}"
-    first_index = min(_edge_index(graph, p, c) for p, c in edges)
-    return Problem(
-        "org.cycle",
-        Severity.ERROR,
-        f"reporting lines form a cycle{when}: {path}",
-        Location(path=f"members[{first_index}].parent"),
-    )
+def _first_cycle_in(component: set[str], members: Sequence[OrgMember]) -> Problem | None:
+    """The first day on which the component's reporting lines really form a cycle.
+
+    Edges of a cycle hold together on some day only if they all hold on the latest of
+    their first days, so it is enough to look at the structure on each record's first
+    day (the component is small: it is where the definition went wrong).
+    """
+    inside = [
+        (i, m) for i, m in enumerate(members) if m.id in component and m.parent in component
+    ]
+    for day in sorted({m.first_day for _, m in inside}):
+        day_links: nx.DiGraph[str] = nx.DiGraph()
+        for i, member in inside:
+            if member.is_active(day):
+                day_links.add_edge(str(member.parent), member.id, index=i)
+        try:
+            edges = nx.find_cycle(day_links)
+        except nx.NetworkXNoCycle:
+            continue
+        cycle = [parent for parent, _ in edges]
+        path = " → ".join([*cycle, cycle[0]])
+        when = "" if day == _FOREVER_START else f" on {day}"
+        first_index = min(day_links.edges[p, c]["index"] for p, c in edges)
+        return Problem(
+            "org.cycle",
+            Severity.ERROR,
+            f"reporting lines form a cycle{when}: {path}",
+            Location(path=f"members[{first_index}].parent"),
+        )
+    return None
 
 
-def _edge_index(graph: nx.MultiDiGraph[str], parent: str, child: str) -> int:
-    return min(int(data["index"]) for data in graph.get_edge_data(parent, child).values())
