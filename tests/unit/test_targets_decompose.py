@@ -339,7 +339,7 @@ def test_ramp_factors_with_more_than_four_places_are_refused():
         _plan(ramp=["0.33333"])
 
 
-def test_a_team_whose_reports_have_all_left_holds_its_number_itself():
+def test_a_team_whose_reports_have_all_left_holds_its_number_and_check_warns():
     org = OrgTree.from_records(
         [
             {"id": "co"},
@@ -350,7 +350,7 @@ def test_a_team_whose_reports_have_all_left_holds_its_number_itself():
     grid = decompose(_plan(total=400), org)
     assert grid.value("team", "FY2026-Q2") == 100
     assert grid.value("gone", "FY2026-Q2") == 0
-    assert grid.check() == []
+    assert [p.code for p in grid.check()] == ["targets.held_without_reports"] * 3
 
 
 def test_reports_that_can_carry_nothing_leave_a_gap_that_check_reports():
@@ -372,3 +372,36 @@ def test_a_plan_loads_from_yaml_text():
     assert load_plan(text).total == Money("1200.00", "CNY")
     with pytest.raises(DefinitionError, match="a plan is a mapping of fields, not list"):
         load_plan("- 1\n- 2\n")
+
+
+def _team_and_a_late_hire(freed, team_rule=None):
+    org = OrgTree.from_records(
+        [
+            {"id": "co"},
+            {"id": "T1", "parent": "co", "role": "team"},
+            {"id": "T2", "parent": "co", "role": "team"},
+            {"id": "a", "parent": "T1", "role": "rep"},
+            {"id": "h", "parent": "T2", "role": "rep", "start": "2026-04-29"},
+        ]
+    )
+    rules = [team_rule] if team_rule else []
+    return decompose(_plan(total="12000.00 CNY", grain="month", freed=freed, org=rules), org)
+
+
+def test_under_gap_a_late_hires_days_before_joining_are_a_gap_not_theirs():
+    grid = _team_and_a_late_hire("gap")
+    # April: T2 has 500.00; h works 2 of 30 days.
+    assert grid.value("h", "FY2026-M04") == Money("33.33", "CNY")
+    assert grid.gap("T2", "FY2026-M04") == Money("466.67", "CNY")
+    # Before April nobody is under T2: all of T2's number is the gap.
+    assert grid.gap("T2", "FY2026-Q1") == grid.value("T2", "FY2026-Q1") == Money("1500.00", "CNY")
+    assert grid.check() == []
+
+
+def test_teams_weighted_by_their_people_give_an_empty_teams_target_to_the_others():
+    grid = _team_and_a_late_hire("redistribute", {"role": "team", "method": "reports"})
+    assert grid.value("T2", "FY2026-Q1") == Money("0.00", "CNY")
+    assert grid.value("T1", "FY2026-Q1") == Money("3000.00", "CNY")
+    # April: h's 2 days against a's 30.
+    assert grid.value("T2", "FY2026-M04") == Money("62.50", "CNY")
+    assert grid.check() == []

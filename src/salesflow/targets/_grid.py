@@ -255,6 +255,7 @@ class TargetGrid:
         present = (self.layout.parent != ABSENT).any(axis=0)
         zero = present & (self.amounts.sum(axis=0) == 0)
         problems += self._carried_by_nobody()
+        problems += self._held_without_reports()
         problems += [
             Problem(
                 "targets.no_target",
@@ -281,6 +282,25 @@ class TargetGrid:
                 Location(path=f"cells.{self.nodes[c]}.{self.layout.periods[r].label}"),
             )
             for r, c in np.argwhere(self.unassigned != 0)[:20]
+        ]
+
+    def _held_without_reports(self) -> list[Problem]:
+        """A node with reports in some periods holds a number itself in others."""
+        layout = self.layout
+        has_reports = np.zeros(layout.parent.shape, dtype=bool)
+        rows, columns = np.nonzero(layout.parent >= 0)
+        has_reports[rows, layout.parent[rows, columns]] = True
+        sometimes = has_reports.any(axis=0)
+        held = sometimes & ~has_reports & (self.amounts != 0) & (self.unassigned == 0)
+        return [
+            Problem(
+                "targets.held_without_reports",
+                Severity.WARNING,
+                f"{self.nodes[c]!r} has no active report in {layout.periods[r].label} but "
+                f"holds {self._unit(int(self.amounts[r, c]))} itself",
+                Location(path=f"cells.{self.nodes[c]}.{layout.periods[r].label}"),
+            )
+            for r, c in np.argwhere(held)[:20]
         ]
 
     def _positive_total(self) -> bool:
@@ -403,4 +423,21 @@ def grid_from_layout(layout: Layout, engine: Engine = "vectorized") -> TargetGri
     """Run an engine over a prepared layout (`decompose` and re-planning share this)."""
     run = decompose_vectorized if engine == "vectorized" else decompose_reference
     amounts, unassigned = run(layout)
+    _empty_seats_to_gap(layout, amounts, unassigned)
     return TargetGrid(layout, amounts, unassigned)
+
+
+def _empty_seats_to_gap(
+    layout: Layout, amounts: NDArray[np.int64], unassigned: NDArray[np.int64]
+) -> None:
+    """A node with planned but empty seats and no one active under it: all of it is gap.
+
+    Under the ``gap`` policy a node whose only reports have not joined yet (or have all
+    left) has no one to split among; its number is then the gap, not a number it
+    carries itself.
+    """
+    has_reports = np.zeros(layout.parent.shape, dtype=bool)
+    rows, columns = np.nonzero(layout.parent >= 0)
+    has_reports[rows, layout.parent[rows, columns]] = True
+    empty = (layout.gap_weight > 0) & ~has_reports & (layout.parent != ABSENT)
+    unassigned[empty] = amounts[empty]

@@ -131,6 +131,7 @@ def build_layout(plan: TargetPlan, org: OrgTree) -> Layout:
     _place_steady(np.flatnonzero(steady), arrays, bases_array, frame, parent=parent, weight=weight)
     root = position[org.root]
     depth = _depths(parent, root)
+    _weights_from_reports(plan, org, (parent, depth), (weight, gap_weight))
     return Layout(
         plan=plan,
         periods=periods,
@@ -261,6 +262,8 @@ def _rule_for(plan: TargetPlan, role: str) -> OrgRule | None:
 def _raw_weight(rule: OrgRule | None, member: OrgMember) -> Decimal | int | None:
     if rule is None or rule.method is OrgMethod.EQUAL:
         return 1
+    if rule.method is OrgMethod.REPORTS:
+        return 0  # filled in per period from its reports, see _weights_from_reports
     if rule.method is OrgMethod.ATTRIBUTE:
         assert rule.attribute is not None  # noqa: S101 - checked by OrgRule
         number = _number(member.attributes.get(rule.attribute))
@@ -268,6 +271,41 @@ def _raw_weight(rule: OrgRule | None, member: OrgMember) -> Decimal | int | None
             return rule.missing
         return number if number >= 0 else None
     return rule.history.get(member.id, rule.missing)
+
+
+def _from_reports(plan: TargetPlan, member: OrgMember) -> bool:
+    rule = _rule_for(plan, member.role)
+    return rule is not None and rule.method is OrgMethod.REPORTS
+
+
+def _weights_from_reports(
+    plan: TargetPlan,
+    org: OrgTree,
+    arrays: tuple[NDArray[np.intp], NDArray[np.intp]],
+    weights: tuple[NDArray[np.int64], NDArray[np.int64]],
+) -> None:
+    """Give every node weighted by its reports the sum of their weights, per period.
+
+    Deepest level first, so a region weighted by its teams, weighted by their people,
+    adds up people. Under the ``gap`` policy a node's vacancies count too: its planned
+    capacity, not only the part that is staffed.
+    """
+    parent, depth = arrays
+    weight, gap_weight = weights
+    bottom_up = np.zeros(parent.shape[1], dtype=bool)
+    position: dict[str, int] = {node: i for i, node in enumerate(org.ids)}
+    for member in org.members:
+        if _from_reports(plan, member):
+            bottom_up[position[member.id]] = True
+    if not bottom_up.any():
+        return
+    weight[:, bottom_up] = gap_weight[:, bottom_up]
+    rows = np.arange(parent.shape[0])[:, None].repeat(parent.shape[1], axis=1)
+    for level in range(int(depth.max()), 0, -1):
+        at = (depth == level) & (parent >= 0)
+        up = at.copy()
+        up[at] = bottom_up[parent[at]]
+        np.add.at(weight, (rows[up], parent[up]), weight[up])
 
 
 def _number(value: object) -> Decimal | int | None:
@@ -314,8 +352,9 @@ def _zero_weight_problems(
     """
     weights: dict[str, list[Decimal | int | None]] = {}
     for member, value in zip(org.members, raw, strict=True):
-        if member.parent is not None and member.id not in plan.locks:
-            weights.setdefault(member.parent, []).append(value)
+        if member.parent is None or member.id in plan.locks or _from_reports(plan, member):
+            continue
+        weights.setdefault(member.parent, []).append(value)
     return [
         Problem(
             "targets.zero_weights",
@@ -418,8 +457,17 @@ def _place_steady(  # noqa: PLR0913 - the arrays it fills and the ones it reads
 def _place_gap(
     history: Sequence[tuple[int, OrgMember]], frame: _Frame, gap_weight: NDArray[np.int64]
 ) -> None:
-    """Add what one node does not carry to the gap of its parent."""
+    """Add what one node does not carry to the gap of its parent.
+
+    That is its ramp shortfall while active, its days after leaving (under its last
+    parent) and its days before joining (under its first parent): a planned head whose
+    seat is empty.
+    """
     ramp = _ramp_segments(frame.plan, history[0][1].start)
+    joiner_base, joiner = history[0]
+    if joiner.parent is not None and joiner.start is not None:
+        before = frame.overlap(dt.date.min.toordinal(), joiner.first_day.toordinal() - 1)
+        gap_weight[:, frame.position[joiner.parent]] += joiner_base * RAMP_SCALE * before
     for base, member in history:
         if member.parent is None:
             continue

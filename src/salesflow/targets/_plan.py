@@ -50,6 +50,8 @@ class OrgMethod(enum.Enum):
     EQUAL = "equal"  # every active report gets the same weight
     ATTRIBUTE = "attribute"  # weight = a numeric attribute of the report (capacity...)
     HISTORY = "history"  # weight = the report's historical actuals (its share of them)
+    REPORTS = "reports"  # weight = its own active reports' weights, period by period
+
 
 
 @enum.unique
