@@ -129,3 +129,25 @@ def test_a_replan_cannot_change_the_calendar_or_leave_the_year():
         history.replan(effective=D(2027, 1, 1))
     with pytest.raises(InvalidValueError, match="there is no version 3"):
         history.version(3)
+
+
+def test_a_lock_set_or_changed_in_a_replan_is_the_nodes_number_for_the_year():
+    history = TargetHistory.start(PLAN, ORG)
+    locked = PLAN.model_copy(update={"locks": {"ann": cny("500.00")}})
+    history = history.replan(effective=D(2026, 7, 1), plan=locked)
+    assert history.current.grid.value("ann") == cny("500.00")
+    # Jan-Sep hold 300.00 + 100.00; the 150.00 left fills east's last quarter exactly.
+    relocked = locked.model_copy(update={"locks": {"ann": cny("550.00")}})
+    history = history.replan(effective=D(2026, 10, 1), plan=relocked)
+    assert history.current.grid.value("ann") == cny("550.00")
+    assert history.current.grid.value("ann", "FY2026-H1") == cny("300.00")  # kept
+    # In Q3 ann (east's only rep) was locked below east's number: the rest was a gap.
+    flagged = [p.location.path for p in history.current.grid.check()]
+    assert flagged == [f"cells.east.FY2026-M0{m}" for m in (7, 8, 9)]
+
+
+def test_a_replanned_lock_that_its_parent_cannot_hold_is_refused():
+    history = TargetHistory.start(PLAN, ORG)
+    greedy = PLAN.model_copy(update={"locks": {"ann": cny("900.00")}})
+    with pytest.raises(DefinitionError, match="locks under 'east'"):
+        history.replan(effective=D(2026, 10, 1), plan=greedy)

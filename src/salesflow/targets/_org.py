@@ -522,9 +522,7 @@ def _first_cycle_in(component: set[str], members: Sequence[OrgMember]) -> Proble
     their first days, so it is enough to look at the structure on each record's first
     day (the component is small: it is where the definition went wrong).
     """
-    inside = [
-        (i, m) for i, m in enumerate(members) if m.id in component and m.parent in component
-    ]
+    inside = [(i, m) for i, m in enumerate(members) if m.id in component and m.parent in component]
     for day in sorted({m.first_day for _, m in inside}):
         day_links: nx.DiGraph[str] = nx.DiGraph()
         for i, member in inside:
@@ -545,5 +543,3 @@ def _first_cycle_in(component: set[str], members: Sequence[OrgMember]) -> Proble
             Location(path=f"members[{first_index}].parent"),
         )
     return None
-
-

@@ -53,7 +53,6 @@ class OrgMethod(enum.Enum):
     REPORTS = "reports"  # weight = its own active reports' weights, period by period
 
 
-
 @enum.unique
 class FreedTarget(enum.Enum):
     """What happens to target a leaver or a ramping new hire does not carry."""

@@ -18,10 +18,12 @@ from salesflow.errors import CalendarError, DefinitionError, InvalidValueError
 from salesflow.money import Money
 from salesflow.periods import Grain
 from salesflow.targets._grid import TargetGrid, decompose, grid_from_layout
-from salesflow.targets._layout import build_layout, phase, to_units
+from salesflow.targets._layout import ABSENT, NO_LOCK, Layout, build_layout, phase, to_units
 
 if TYPE_CHECKING:
     import datetime as dt
+
+    from numpy.typing import NDArray
 
     from salesflow.targets._grid import Engine
     from salesflow.targets._org import OrgTree
@@ -158,7 +160,8 @@ class TargetHistory:
         rest = phase(to_units(new_plan.total) - kept, new_plan, open_periods)
         roots = np.array(rest, dtype=np.int64)
         roots[:frozen] = base.grid.layout.root_amounts[:frozen]
-        grid = grid_from_layout(replace(layout, root_amounts=roots), engine)
+        locked = _locks_after(layout, base.grid, frozen)
+        grid = grid_from_layout(replace(layout, root_amounts=roots, locked=locked), engine)
         grid = _with_past(grid, base.grid, frozen)
         version = TargetVersion(len(self.versions) + 1, effective, reason, new_plan, new_org, grid)
         return TargetHistory((*self.versions, version))
@@ -205,6 +208,20 @@ def _frozen_rows(grid: TargetGrid, effective: dt.date) -> int:
         msg = f"{effective} is outside FY{grid.plan.fiscal_year}"
         raise CalendarError(msg, code="targets.replan_outside_year")
     return sum(1 for p in periods if p.end < effective)
+
+
+def _locks_after(layout: Layout, past: TargetGrid, rows: int) -> NDArray[np.int64]:
+    """Each lock less what its node already holds in the kept periods, over the rest."""
+    locked = layout.locked.copy()
+    plan = layout.plan
+    for node, amount in plan.locks.items():
+        column = layout.nodes.index(node)
+        held = int(past.amounts[:rows, past.nodes.index(node)].sum()) if node in past.nodes else 0
+        open_rows = (layout.parent[:, column] != ABSENT) & (np.arange(len(layout.periods)) >= rows)
+        locked[:, column] = NO_LOCK
+        phased = np.array(phase(to_units(amount) - held, plan, open_rows.tolist()), dtype=np.int64)
+        locked[open_rows, column] = phased[open_rows]
+    return locked
 
 
 def _with_past(grid: TargetGrid, past: TargetGrid, rows: int) -> TargetGrid:
