@@ -13,6 +13,7 @@ from typing import Annotated, Final
 
 from pydantic import BeforeValidator, WithJsonSchema
 
+from salesflow._values import check_date as _check_date
 from salesflow.errors import CalendarError, InvalidValueError
 
 __all__ = [
@@ -134,17 +135,8 @@ def from_days(days: int) -> dt.date:
 
 
 def check_date(value: object, what: str = "day") -> dt.date:
-    """Return ``value`` if it is a plain `datetime.date`, else raise `InvalidValueError`.
-
-    A `datetime.datetime` is refused: which date it falls on depends on a time zone
-    the caller knows and this function does not.
-    """
-    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        msg = f"{what} must be a datetime.date, not {type(value).__name__} {value!r}"
-        if isinstance(value, dt.datetime):
-            msg += " (take .date() in the time zone you mean)"
-        raise InvalidValueError(msg, code="periods.not_a_date")
-    return value
+    """Return ``value`` if it is a plain `datetime.date`, else raise `InvalidValueError`."""
+    return _check_date(value, what, code="periods.not_a_date")
 
 
 def check_fiscal_year(fiscal_year: object) -> int:

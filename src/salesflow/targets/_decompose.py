@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from salesflow.errors import DefinitionError
-from salesflow.money import allocate_grouped_carried, allocate_units_carried
+from salesflow.money import Money, allocate_grouped_carried, allocate_units_carried
 from salesflow.targets._layout import ABSENT, NO_LOCK, Layout
 
 if TYPE_CHECKING:
@@ -110,9 +110,14 @@ def _check_rest(layout: Layout, p: int, node: int, amount: int, rest: int) -> No
     if (amount >= 0 > rest) or (amount <= 0 < rest):
         who = layout.nodes[node]
         period = layout.periods[p].label
+        currency = layout.plan.currency
+
+        def shown(units: int) -> str:
+            return str(Money.from_minor_units(units, currency)) if currency else str(units)
+
         msg = (
-            f"the locks under {who!r} in {period} add up to more than its {amount} "
-            f"(minor units): {amount - rest}"
+            f"the locks under {who!r} in {period} add up to {shown(amount - rest)}, "
+            f"more than its {shown(amount)}"
         )
         raise DefinitionError(msg, code="targets.locks_exceed_parent")
 

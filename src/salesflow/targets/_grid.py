@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Literal, final
 import numpy as np
 
 from salesflow._interop import require_pandas
+from salesflow._values import check_enum
 from salesflow.errors import CalendarError, InvalidValueError, Location, Problem, Severity
 from salesflow.money import Money
 from salesflow.periods import Grain
@@ -196,7 +197,7 @@ class TargetGrid:
         For interop: ``pandas.DataFrame(grid.rows("month"))``.
         """
         calendar = self.plan.calendar
-        level = Grain(grain) if grain else self.plan.grain
+        level = check_enum(Grain, grain, "grain") if grain else self.plan.grain
         for period in calendar.periods(self.plan.fiscal_year, level):
             rows = self._rows(period)
             totals = self.amounts[rows].sum(axis=0)
@@ -223,7 +224,7 @@ class TargetGrid:
         require_pandas()
         import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
 
-        level = Grain(grain) if grain else self.plan.grain
+        level = check_enum(Grain, grain, "grain") if grain else self.plan.grain
         periods = self.plan.calendar.periods(self.plan.fiscal_year, level)
         targets = np.stack([self.amounts[self._rows(p)].sum(axis=0) for p in periods])
         gaps = np.stack([self.unassigned[self._rows(p)].sum(axis=0) for p in periods])
@@ -421,7 +422,11 @@ def decompose(plan: TargetPlan, org: OrgTree, *, engine: Engine = "vectorized") 
 
 def grid_from_layout(layout: Layout, engine: Engine = "vectorized") -> TargetGrid:
     """Run an engine over a prepared layout (`decompose` and re-planning share this)."""
-    run = decompose_vectorized if engine == "vectorized" else decompose_reference
+    engines = {"vectorized": decompose_vectorized, "reference": decompose_reference}
+    if engine not in engines:
+        msg = f"engine {engine!r} is not one of 'vectorized', 'reference'"
+        raise InvalidValueError(msg, code="targets.unknown_engine")
+    run = engines[engine]
     amounts, unassigned = run(layout)
     _empty_seats_to_gap(layout, amounts, unassigned)
     return TargetGrid(layout, amounts, unassigned)

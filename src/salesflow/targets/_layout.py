@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final, final
 import numpy as np
 from dateutil.relativedelta import relativedelta
 
-from salesflow.errors import DefinitionError, Location, Problem, Severity
+from salesflow.errors import DefinitionError, Location, MoneyOverflowError, Problem, Severity
 from salesflow.money import Money, allocate_units, scale_weights
 from salesflow.periods import Grain, Period
 from salesflow.targets._plan import FreedTarget, OrgMethod, OrgRule, TargetPlan, TimeMethod
@@ -85,11 +85,22 @@ class Layout:
         return int(self.depth.max())
 
 
-def to_units(value: Money | int) -> int:
-    """An amount of the plan's unit as an integer (minor units for money)."""
-    if isinstance(value, Money):
-        return value.to_minor_units()
-    return value
+# Totals, locks and weights stay below this, so sums and products of a few of them
+# never leave int64 (the vectorized engine's arithmetic).
+UNIT_LIMIT: Final = 2**62
+
+
+def to_units(value: Money | int, what: str = "the total") -> int:
+    """An amount of the plan's unit as an integer (minor units for money).
+
+    Raises:
+        MoneyOverflowError: it does not fit the int64 arithmetic of the engines.
+    """
+    units = value.to_minor_units() if isinstance(value, Money) else value
+    if abs(units) >= UNIT_LIMIT:
+        msg = f"{what} {value} is too large: its minor units must stay below 2**62"
+        raise MoneyOverflowError(msg, code="targets.too_large")
+    return units
 
 
 def build_layout(plan: TargetPlan, org: OrgTree) -> Layout:
@@ -137,7 +148,10 @@ def build_layout(plan: TargetPlan, org: OrgTree) -> Layout:
         periods=periods,
         nodes=nodes,
         root=root,
-        root_amounts=np.array(phase(to_units(plan.total), plan, None), dtype=np.int64),
+        root_amounts=np.array(
+            phase(to_units(plan.total), plan, (parent[:, root] != ABSENT).tolist()),
+            dtype=np.int64,
+        ),
         parent=parent,
         depth=depth,
         weight=weight,
@@ -212,6 +226,16 @@ def _time_weight(period: Period, plan: TargetPlan) -> int | Decimal:
 
 def _plan_problems(plan: TargetPlan, org: OrgTree) -> list[Problem]:
     problems = [
+        Problem(
+            "targets.lock_on_root",
+            Severity.ERROR,
+            f"{node!r} is the root: its number is the plan's total, set that instead",
+            Location(path=f"plan.locks.{node}"),
+        )
+        for node in plan.locks
+        if node == org.root
+    ]
+    problems += [
         Problem(
             "targets.unknown_lock",
             Severity.ERROR,
@@ -340,7 +364,19 @@ def _base_weights(plan: TargetPlan, org: OrgTree) -> tuple[list[int], list[Probl
             )
         raw.append(value)
     problems += _zero_weight_problems(plan, org, raw)
-    return [int(w) for w in scale_weights([w or 0 for w in raw])], problems
+    bases = [int(w) for w in scale_weights([w or 0 for w in raw])]
+    # A period's weight is base x ramp x days; a parent's reports add up.
+    if bases and max(bases) * RAMP_SCALE * 366 * len(bases) >= UNIT_LIMIT:
+        problems.append(
+            Problem(
+                "targets.weights_too_large",
+                Severity.ERROR,
+                f"weights need up to {max(bases)} as exact integers (too many digits or "
+                "too large); round them to fewer significant digits",
+                Location(path="plan.org"),
+            )
+        )
+    return bases, problems
 
 
 def _zero_weight_problems(
@@ -516,6 +552,12 @@ def _locked(
     for node, amount in plan.locks.items():
         column = position[node]
         present = parent[:, column] != ABSENT
-        locked[:, column] = phase(to_units(amount), plan, present.tolist())
+        if not present.any():
+            msg = f"{node!r} is locked but not in the org in FY{plan.fiscal_year}"
+            raise DefinitionError(
+                msg, code="targets.lock_absent", location=Location(path=f"plan.locks.{node}")
+            )
+        units = to_units(amount, f"the lock of {node!r}")
+        locked[:, column] = phase(units, plan, present.tolist())
         locked[~present, column] = NO_LOCK
     return locked

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from salesflow._definitions import read_yaml, validation_problems
+from salesflow._values import check_date
 from salesflow.errors import DefinitionError, InvalidValueError, Location, Problem, Severity
 
 if TYPE_CHECKING:
@@ -287,6 +288,9 @@ class OrgTree:
         Field errors are reported with the record's position, e.g.
         ``members[3].start: Input should be a valid date``.
         """
+        if isinstance(records, str | bytes | Mapping) or not hasattr(records, "__iter__"):
+            msg = f"records must be a list of member records, not {type(records).__name__}"
+            raise InvalidValueError(msg, code="org.not_a_list")
         members: list[OrgMember] = []
         problems: list[Problem] = []
         for i, record in enumerate(records):
@@ -322,10 +326,12 @@ class OrgTree:
 
     def member_on(self, node_id: str, day: dt.date) -> OrgMember | None:
         """The record of ``node_id`` in force on ``day``, or ``None`` if not active."""
+        day = check_date(day)
         return next((m for m in self.history(node_id) if m.is_active(day)), None)
 
     def as_of(self, day: dt.date) -> OrgSnapshot:
         """The org as it stands on ``day``."""
+        day = check_date(day)
         active = {NodeId(m.id): m for m in self.members if m.is_active(day)}
         if self.root not in active:
             msg = f"the root {self.root!r} is not active on {day}"
@@ -348,6 +354,7 @@ class OrgTree:
         >>> tree.active_days("a", dt.date(2026, 1, 1), dt.date(2026, 1, 31))
         21
         """
+        first, last = check_date(first, "first"), check_date(last, "last")
         total = 0
         for member in self.history(node_id):
             lo, hi = max(first, member.first_day), min(last, member.last_day)

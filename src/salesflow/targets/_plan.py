@@ -193,7 +193,9 @@ class TargetPlan(BaseModel):
                 msg = f"ramp factor {factor} has more than {_RAMP_PLACES} decimal places"
                 raise ValueError(msg)
         for node, lock in self.locks.items():
-            if isinstance(lock, Money) != isinstance(self.total, Money):
+            if isinstance(lock, Money) != isinstance(self.total, Money) or (
+                isinstance(lock, Money) and lock.currency != self.currency
+            ):
                 msg = f"lock of {node!r} is not in the unit of the total"
                 raise ValueError(msg)
         return self

@@ -15,15 +15,24 @@ import enum
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Any, final
 
 import numpy as np
 
 from salesflow._interop import require_pandas
-from salesflow.errors import DefinitionError, InvalidValueError, Location, Problem, Severity
-from salesflow.money import Money, to_minor_units_array
+from salesflow._values import check_date, check_enum
+from salesflow.errors import (
+    CurrencyMismatchError,
+    DefinitionError,
+    InvalidValueError,
+    Location,
+    MoneyOverflowError,
+    Problem,
+    Severity,
+)
+from salesflow.money import Currency, Money, to_minor_units_array
 from salesflow.periods import Grain, fraction_elapsed
-from salesflow.targets._layout import ABSENT
+from salesflow.targets._layout import ABSENT, UNIT_LIMIT
 from salesflow.targets._plan import TimeMethod, TimeSplit
 
 if TYPE_CHECKING:
@@ -57,48 +66,84 @@ class Actuals:
         nodes: The node of each booking: ids (str) or positions in `TargetGrid.nodes`.
         days: ``datetime64[D]`` day of each booking.
         amounts: int64 amount of each booking, in minor units (or counts).
+        currency: The currency the amounts are minor units of, when known (bookings
+            given as `Money`, or a frame read with ``currency=``); `track` refuses
+            bookings in another currency than the plan's.
     """
 
     nodes: NDArray[np.object_] | NDArray[np.intp]
     days: NDArray[np.datetime64]
     amounts: NDArray[np.int64]
+    currency: Currency | None = None
 
     @classmethod
     def from_records(cls, records: Iterable[tuple[str, dt.date, Money | int]]) -> Actuals:
-        """Bookings as ``(node, day, amount)``; Money amounts must be on the minor unit.
+        """Bookings as ``(node, day, amount)``.
+
+        Amounts are `Money` (on the minor unit, all in one currency) or ints in minor
+        units (or counts); floats, Decimals and text are refused as ambiguous.
+
+        Raises:
+            InvalidValueError: a record is malformed (its position is in the path).
+            CurrencyMismatchError: Money amounts in more than one currency.
 
         >>> import datetime as dt
         >>> a = Actuals.from_records([("ann", dt.date(2026, 1, 5), Money("10.50", "CNY"))])
-        >>> a.amounts.tolist()
-        [1050]
+        >>> a.amounts.tolist(), a.currency
+        ([1050], Currency('CNY'))
         """
-        rows = list(records)
-        amounts = [a.to_minor_units() if isinstance(a, Money) else int(a) for _, _, a in rows]
-        return cls(
-            np.array([str(n) for n, _, _ in rows], dtype=object),
-            np.array([d for _, d, _ in rows], dtype="datetime64[D]"),
-            np.array(amounts, dtype=np.int64),
+        nodes: list[str] = []
+        days: list[dt.date] = []
+        amounts: list[int] = []
+        currencies: set[Currency] = set()
+        for i, record in enumerate(records):
+            node, day, amount = _booking(i, record)
+            if isinstance(amount, Money):
+                currencies.add(amount.currency)
+                amount = amount.to_minor_units()
+            nodes.append(node)
+            days.append(day)
+            amounts.append(amount)
+        if len(currencies) > 1:
+            msg = f"bookings in {len(currencies)} currencies: {sorted(currencies)}"
+            raise CurrencyMismatchError(msg, code="targets.actuals_currencies")
+        return cls.from_columns(
+            np.array(nodes, dtype=object),
+            np.array(days, dtype="datetime64[D]"),
+            np.array(amounts, dtype=object),
+            currency=currencies.pop() if currencies else None,
         )
 
     @classmethod
-    def from_columns(cls, nodes: ArrayLike, days: ArrayLike, amounts: ArrayLike) -> Actuals:
+    def from_columns(
+        cls,
+        nodes: ArrayLike,
+        days: ArrayLike,
+        amounts: ArrayLike,
+        *,
+        currency: Currency | str | None = None,
+    ) -> Actuals:
         """Bookings as columns; ``nodes`` may be positions in `TargetGrid.nodes` (fastest).
 
         Raises:
-            InvalidValueError: the columns differ in length, or have the wrong kind.
+            InvalidValueError: the columns are not one-dimensional, differ in length,
+                have the wrong kind, or hold days that are not dates.
+            MoneyOverflowError: an amount's size reaches 2**62 minor units.
         """
-        nodes_ = np.asarray(nodes)
-        days_ = np.asarray(days).astype("datetime64[D]")
-        amounts_ = np.asarray(amounts)
+        nodes_, days_, amounts_ = (np.asarray(c) for c in (nodes, days, amounts))
+        if not (nodes_.ndim == days_.ndim == amounts_.ndim == 1):
+            msg = "bookings must be one-dimensional columns"
+            raise InvalidValueError(msg, code="targets.actuals_shape")
         if not (len(nodes_) == len(days_) == len(amounts_)):
             msg = f"columns of {len(nodes_)}, {len(days_)} and {len(amounts_)} bookings"
             raise InvalidValueError(msg, code="targets.actuals_shape")
-        if amounts_.dtype.kind not in "iu":
-            msg = f"amounts must be integers (minor units), not {amounts_.dtype}"
-            raise InvalidValueError(msg, code="targets.actuals_dtype")
         kind = nodes_.dtype.kind
-        nodes_out = nodes_.astype(np.intp) if kind in "iu" else nodes_.astype(object)
-        return cls(nodes_out, days_, amounts_.astype(np.int64))
+        return cls(
+            nodes_.astype(np.intp) if kind in "iu" else nodes_.astype(object),
+            _days(days_),
+            _amounts(amounts_),
+            None if currency is None else Currency(currency),
+        )
 
     @classmethod
     def from_frame(
@@ -128,7 +173,9 @@ class Actuals:
         values = frame[amount].to_numpy()
         if currency is not None:
             values = to_minor_units_array(list(values), currency)
-        return cls.from_columns(frame[node].to_numpy(), frame[day].to_numpy(), values)
+        return cls.from_columns(
+            frame[node].to_numpy(), frame[day].to_numpy(), values, currency=currency
+        )
 
 
 @final
@@ -245,7 +292,7 @@ class Tracking:
     def rows(self, grain: str | None = None) -> Iterator[TrackRow]:
         """The standing of every node in every period of ``grain`` (default: finest)."""
         plan = self.grid.plan
-        level = Grain(grain) if grain else plan.grain
+        level = check_enum(Grain, grain, "grain") if grain else plan.grain
         for period in plan.calendar.periods(plan.fiscal_year, level):
             for node in self.grid.nodes:
                 yield self.status(node, period)
@@ -326,18 +373,37 @@ def track(
     >>> row.target, row.actual, row.expected, row.pace.value
     (Money('900.00', 'CNY'), Money('400.00', 'CNY'), Money('310.00', 'CNY'), 'ahead')
     """
-    direct, problems = _direct_cells(grid, actuals, at)
+    at = check_date(at, "at")
+    for name, bookings in (("actuals", actuals), ("pipeline", pipeline)):
+        _check_unit(grid, bookings, name)
+    direct, problems = _direct_cells(grid, actuals, at, source="actuals")
     rolled = _roll_up(grid, direct)
     open_pipeline = None
     if pipeline is not None:
-        future, more = _direct_cells(grid, pipeline, None, after=at)
+        future, more = _direct_cells(grid, pipeline, None, after=at, source="pipeline")
         problems += more
         open_pipeline = _roll_up(grid, future)
     return Tracking(grid, rolled, open_pipeline, at=at, business=business, problems=problems)
 
 
+def _check_unit(grid: TargetGrid, bookings: Actuals | None, name: str) -> None:
+    if bookings is None:
+        return
+    if bookings.currency is not None and bookings.currency != grid.plan.currency:
+        msg = f"{name} are in {bookings.currency}, the plan in {grid.plan.currency or 'counts'}"
+        raise CurrencyMismatchError(msg, code="targets.actuals_currency")
+    if float(np.abs(bookings.amounts).sum(dtype=np.float64)) >= UNIT_LIMIT:
+        msg = f"{name} add up to more than 2**62 minor units"
+        raise MoneyOverflowError(msg, code="targets.too_large")
+
+
 def _direct_cells(
-    grid: TargetGrid, bookings: Actuals, at: dt.date | None, *, after: dt.date | None = None
+    grid: TargetGrid,
+    bookings: Actuals,
+    at: dt.date | None,
+    *,
+    after: dt.date | None = None,
+    source: str,
 ) -> tuple[NDArray[np.int64], list[Problem]]:
     """Add bookings into (finest period, node) cells; report what was left out."""
     plan = grid.plan
@@ -346,9 +412,20 @@ def _direct_cells(
     keep = (rows >= 0) & (columns >= 0)
     if at is not None:
         keep &= bookings.days <= np.datetime64(at, "D")
+    problems = _left_out(rows, columns, bookings, source)
     if after is not None:
-        keep &= bookings.days > np.datetime64(after, "D")
-    problems = _left_out(rows, columns, bookings)
+        overdue = keep & (bookings.days <= np.datetime64(after, "D"))
+        if overdue.any():
+            problems.append(
+                Problem(
+                    "targets.pipeline_overdue",
+                    Severity.WARNING,
+                    f"{int(overdue.sum())} open deals were expected to close by {after}; "
+                    "they are not projected",
+                    Location(path=source),
+                )
+            )
+        keep &= ~overdue
     present = np.zeros(len(keep), dtype=bool)
     present[keep] = grid.layout.parent[rows[keep], columns[keep]] != ABSENT
     if (keep & ~present).any():
@@ -358,7 +435,7 @@ def _direct_cells(
                 Severity.WARNING,
                 f"{int((keep & ~present).sum())} bookings are for nodes not in the org in "
                 "their period; they are not rolled up",
-                Location(path="actuals"),
+                Location(path=source),
             )
         )
     keep &= present
@@ -369,7 +446,7 @@ def _direct_cells(
 
 
 def _left_out(
-    rows: NDArray[np.intp], columns: NDArray[np.intp], bookings: Actuals
+    rows: NDArray[np.intp], columns: NDArray[np.intp], bookings: Actuals, source: str
 ) -> list[Problem]:
     problems = []
     outside = int((rows < 0).sum())
@@ -379,7 +456,7 @@ def _left_out(
                 "targets.actual_outside_year",
                 Severity.INFO,
                 f"{outside} bookings fall outside the plan's fiscal year",
-                Location(path="actuals"),
+                Location(path=source),
             )
         )
     unknown = int((columns < 0).sum())
@@ -390,7 +467,7 @@ def _left_out(
                 "targets.actual_unknown_node",
                 Severity.WARNING,
                 f"{unknown} bookings are for nodes not in the plan's org (first: {first!r})",
-                Location(path="actuals"),
+                Location(path=source),
             )
         )
     return problems
@@ -482,3 +559,52 @@ def seasonality_from_history(
         raise DefinitionError.from_problems(problems)
     indices = {i + 1: Decimal(int(t)) for i, t in enumerate(totals)}
     return TimeSplit(method=TimeMethod.SEASONALITY, seasonality=indices, seasonality_grain=level)
+
+
+def _booking(index: int, record: object) -> tuple[str, dt.date, Money | int]:
+    where = Location(path=f"actuals[{index}]")
+    if not isinstance(record, tuple | list) or len(record) != _BOOKING_FIELDS:
+        msg = f"a booking is (node, day, amount), not {record!r}"
+        raise InvalidValueError(msg, code="targets.actuals_record", location=where)
+    node, day, amount = record
+    if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
+        msg = f"the day of a booking must be a datetime.date, not {day!r}"
+        raise InvalidValueError(msg, code="targets.actuals_day", location=where)
+    if isinstance(amount, bool) or not isinstance(amount, Money | int):
+        msg = (
+            f"the amount of a booking must be Money or an int of minor units, not "
+            f"{type(amount).__name__} {amount!r}"
+        )
+        raise InvalidValueError(msg, code="targets.actuals_amount", location=where)
+    return str(node), day, amount
+
+
+_BOOKING_FIELDS = 3
+
+
+def _days(days: NDArray[Any]) -> NDArray[np.datetime64]:
+    try:
+        return days.astype("datetime64[D]")
+    except (ValueError, TypeError) as err:
+        msg = f"booking days must be dates: {err}"
+        raise InvalidValueError(msg, code="targets.actuals_day") from None
+
+
+def _amounts(amounts: NDArray[Any]) -> NDArray[np.int64]:
+    if amounts.dtype.kind == "O" and all(
+        isinstance(a, int) and not isinstance(a, bool) for a in amounts
+    ):
+        too_big = [a for a in amounts if abs(a) >= UNIT_LIMIT]
+        if too_big:
+            msg = f"booking amount {too_big[0]} is too large (2**62 minor units or more)"
+            raise MoneyOverflowError(msg, code="targets.too_large")
+        return amounts.astype(np.int64)
+    if amounts.dtype.kind not in "iu":
+        msg = f"amounts must be integers (minor units), not {amounts.dtype}"
+        raise InvalidValueError(msg, code="targets.actuals_dtype")
+    low = int(amounts.min()) if len(amounts) else 0
+    high = int(amounts.max()) if len(amounts) else 0
+    if max(high, -low) >= UNIT_LIMIT:
+        msg = "a booking amount is too large (2**62 minor units or more)"
+        raise MoneyOverflowError(msg, code="targets.too_large")
+    return amounts.astype(np.int64)

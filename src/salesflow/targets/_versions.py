@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, final
 
 import numpy as np
 
+from salesflow._values import check_date, check_enum
 from salesflow.errors import CalendarError, DefinitionError, InvalidValueError
 from salesflow.money import Money
 from salesflow.periods import Grain
@@ -172,7 +173,7 @@ class TargetHistory:
         Nodes in only one of the versions count as zero in the other.
         """
         before, after = self.version(old).grid, self.version(new).grid
-        level = Grain(grain) if grain else after.plan.grain
+        level = check_enum(Grain, grain, "grain") if grain else after.plan.grain
         plan = after.plan
         nodes = list(dict.fromkeys([*before.nodes, *after.nodes]))
         changes = []
@@ -195,6 +196,7 @@ def _check_compatible(old: TargetPlan, new: TargetPlan) -> None:
         and old.fiscal_year == new.fiscal_year
         and old.grain == new.grain
         and old.currency == new.currency
+        and old.unit == new.unit
     )
     if not same:
         msg = "a re-plan keeps the calendar, fiscal year, grain and unit of the plan"
@@ -203,6 +205,7 @@ def _check_compatible(old: TargetPlan, new: TargetPlan) -> None:
 
 def _frozen_rows(grid: TargetGrid, effective: dt.date) -> int:
     """How many finest periods end before ``effective`` (they keep their numbers)."""
+    effective = check_date(effective, "effective")
     periods = grid.periods
     if not periods[0].start <= effective <= periods[-1].end:
         msg = f"{effective} is outside FY{grid.plan.fiscal_year}"
