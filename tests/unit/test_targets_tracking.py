@@ -4,6 +4,7 @@ import datetime as dt
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from salesflow import DefinitionError, InvalidValueError
@@ -160,3 +161,30 @@ def test_seasonality_from_an_empty_or_refund_heavy_year_is_refused():
         seasonality_from_history(refunds, PLAN.calendar, 2025)
     with pytest.raises(DefinitionError, match="no bookings in FY2024"):
         seasonality_from_history(refunds, PLAN.calendar, 2024)
+
+
+@pytest.mark.parametrize("at", [D(2026, 1, 1), AT, D(2026, 3, 31), D(2026, 12, 31)])
+@pytest.mark.parametrize("grain", ["month", "quarter", "year"])
+def test_the_vectorized_frame_equals_status_row_for_row(at, grain):
+    tracking = track(GRID, BOOKED, at=at, pipeline=PIPELINE)
+    frame = tracking.to_frame(grain)
+    for record in frame.to_dict("records"):
+        row = tracking.status(record["node"], record["period"])
+
+        def units(value):
+            return None if value is None else value.to_minor_units()
+
+        assert record["target"] == units(row.target)
+        assert record["actual"] == units(row.actual)
+        assert record["expected"] == units(row.expected)
+        assert record["attainment"] == row.attainment
+        assert record["pace"] == row.pace.value
+        assert record["elapsed"] == row.elapsed
+        assert _or_none(record["projected"]) == units(row.projected)
+        assert _or_none(record["projected_with_pipeline"]) == units(row.projected_with_pipeline)
+        assert _or_none(record["required_per_day"]) == units(row.required_per_day)
+        assert record["remaining_days"] == row.remaining_days
+
+
+def _or_none(value):
+    return None if value is None or value is pd.NA else int(value)

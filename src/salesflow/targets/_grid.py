@@ -117,7 +117,7 @@ class TargetGrid:
     reports do not carry (the visible gap).
     """
 
-    __slots__ = ("amounts", "layout", "unassigned")
+    __slots__ = ("_memo", "amounts", "layout", "unassigned")
 
     def __init__(
         self, layout: Layout, amounts: NDArray[np.int64], unassigned: NDArray[np.int64]
@@ -128,6 +128,8 @@ class TargetGrid:
         self.unassigned = unassigned
         self.amounts.setflags(write=False)
         self.unassigned.setflags(write=False)
+        # Lookups repeated by value/status/diff: node columns and period rows.
+        self._memo: dict[object, object] = {}
 
     @property
     def plan(self) -> TargetPlan:
@@ -224,9 +226,7 @@ class TargetGrid:
         require_pandas()
         import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
 
-        level = check_enum(Grain, grain, "grain") if grain else self.plan.grain
-        periods = self.plan.calendar.periods(self.plan.fiscal_year, level)
-        targets = np.stack([self.amounts[self._rows(p)].sum(axis=0) for p in periods])
+        periods, targets = self.matrix(grain)
         gaps = np.stack([self.unassigned[self._rows(p)].sum(axis=0) for p in periods])
         size = len(self.nodes)
         currency = self.plan.currency
@@ -358,11 +358,35 @@ class TargetGrid:
         return Money.from_minor_units(units, currency) if currency is not None else units
 
     def _column(self, node: str) -> int:
-        try:
-            return self.nodes.index(node)
-        except ValueError:
+        index = self._memo.get("index")
+        if index is None:
+            index = {n: i for i, n in enumerate(self.nodes)}
+            self._memo["index"] = index
+        assert isinstance(index, dict)  # noqa: S101 - narrows the memo's type
+        column = index.get(node)
+        if column is None:
             msg = f"{node!r} is not in the plan's org"
-            raise InvalidValueError(msg, code="targets.unknown_node") from None
+            raise InvalidValueError(msg, code="targets.unknown_node")
+        return int(column)
+
+    def matrix(
+        self, grain: str | Grain | None = None
+    ) -> tuple[tuple[Period, ...], NDArray[np.int64]]:
+        """Every node's number in every period of ``grain``: (periods, int64[periods, nodes]).
+
+        Minor units (or counts), columns in `nodes` order; the fast way to read many
+        cells at once. Cached per grain.
+        """
+        level = check_enum(Grain, grain, "grain") if grain else self.plan.grain
+        key = ("matrix", level)
+        if key not in self._memo:
+            periods = self.plan.calendar.periods(self.plan.fiscal_year, level)
+            sums = np.stack([self.amounts[self._rows(p)].sum(axis=0) for p in periods])
+            sums.setflags(write=False)
+            self._memo[key] = (periods, sums)
+        cached = self._memo[key]
+        assert isinstance(cached, tuple)  # noqa: S101 - narrows the memo's type
+        return cached
 
     def _period(self, period: Period | str | None) -> Period:
         calendar = self.plan.calendar
@@ -371,13 +395,20 @@ class TargetGrid:
         return calendar.parse(period) if isinstance(period, str) else period
 
     def _rows(self, period: Period | str | None) -> NDArray[np.intp]:
+        key = ("rows", period)
+        cached = self._memo.get(key)
+        if cached is not None:
+            assert isinstance(cached, np.ndarray)  # noqa: S101 - narrows the memo's type
+            return cached
         wanted = self._period(period)
         rows = [i for i, p in enumerate(self.periods) if wanted.contains(p)]
         covered = sum(self.periods[i].days for i in rows)
         if not rows or covered != wanted.days:
             msg = f"{wanted.label} is not made of whole {self.plan.grain.value}s of the plan"
             raise CalendarError(msg, code="targets.period_not_in_plan")
-        return np.array(rows, dtype=np.intp)
+        found = np.array(rows, dtype=np.intp)
+        self._memo[key] = found
+        return found
 
     def _finest_row(self, period: Period | str) -> int:
         rows = self._rows(period)
