@@ -12,7 +12,9 @@ and how far each result is from adding up.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gc
+import resource
 import sys
 import time
 import tracemalloc
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 import pandas as pd
 
-from salesflow.targets import Actuals, OrgTree, TargetPlan, decompose, track
+from salesflow.targets import Actuals, OrgTree, TargetGrid, TargetPlan, decompose, track
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -32,7 +34,7 @@ TOTAL = Decimal("1234567890.12")
 WEEKS_PER_YEAR = 52
 
 
-def org_records(persons: int) -> Iterator[dict[str, object]]:
+def org_records(persons: int, *, churn: bool = True) -> Iterator[dict[str, object]]:
     """Company -> 10 regions -> 100 districts -> persons/50 teams -> persons."""
     regions, districts, teams = 10, 100, max(1, persons // 50)
     yield {"id": "co"}
@@ -43,7 +45,31 @@ def org_records(persons: int) -> Iterator[dict[str, object]]:
     for t in range(teams):
         yield {"id": f"t{t}", "parent": f"d{t % districts}", "attributes": {"potential": t % 5 + 1}}
     for p in range(persons):
-        yield {"id": f"p{p}", "parent": f"t{p % teams}", "attributes": {"potential": p % 7 + 1}}
+        record = {"id": f"p{p}", "parent": f"t{p % teams}", "attributes": {"potential": p % 7 + 1}}
+        # Churn, as a real year has it: in every team of 50, 3 join (and ramp), 2 leave
+        # and 2 move to the next team.
+        day = f"2026-{p % 12 + 1:02d}-{p % 28 + 1:02d}"
+        seat = _seat(p, persons) if churn else _MOVE
+        if seat < _JOIN:
+            record["start"] = day
+        elif seat < _LEAVE:
+            record["end"] = day
+        elif seat < _MOVE and day > "2026-01-01":
+            yield {**record, "end": _day_before(day)}
+            record = {**record, "parent": f"t{(p + 1) % teams}", "start": day}
+        yield record
+
+
+_JOIN, _LEAVE, _MOVE = 3, 5, 7
+
+
+def _seat(person: int, persons: int) -> int:
+    """The person's place within their team (0..49)."""
+    return person // max(1, persons // 50)
+
+
+def _day_before(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
 
 
 PLAN = TargetPlan.model_validate(
@@ -60,6 +86,7 @@ PLAN = TargetPlan.model_validate(
         "grain": "week",
         "time": {"method": "equal"},
         "org": [{"method": "attribute", "attribute": "potential"}],
+        "ramp": ["0.25", "0.5", "0.75"],
     }
 )
 
@@ -110,7 +137,15 @@ def measure(label: str, run: Callable[[], T]) -> tuple[T, float]:
 def bookings(grid_nodes: tuple[str, ...], count: int) -> tuple[np.ndarray, ...]:
     """A year of deals: random persons, days and amounts in fen (seeded)."""
     rng = np.random.default_rng(2026)
-    persons = np.array([i for i, n in enumerate(grid_nodes) if n.startswith("p")])
+    # Persons active all year (the churned ones would book only part of it).
+    count = sum(1 for n in grid_nodes if n.startswith("p"))
+    persons = np.array(
+        [
+            i
+            for i, n in enumerate(grid_nodes)
+            if n.startswith("p") and _seat(int(n[1:]), count) >= _MOVE
+        ]
+    )
     nodes = rng.choice(persons, size=count)
     start = PLAN.calendar.year(PLAN.fiscal_year).start
     days = np.datetime64(start, "D") + rng.integers(0, 364, size=count)
@@ -146,15 +181,23 @@ def main() -> None:
     """Run both, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument(
+        "--no-churn",
+        action="store_true",
+        help="no joiners, leavers or movers: the same work as the pandas idiom does",
+    )
+    parser.add_argument(
+        "--salesflow-only", action="store_true", help="skip pandas, so peak RSS is salesflow's"
+    )
     args = parser.parse_args()
-    records = list(org_records(args.persons))
-    print(f"org: {len(records):,} nodes, {args.persons:,} persons; 52 weeks")
+    records = list(org_records(args.persons, churn=not args.no_churn))
+    churn = "no churn" if args.no_churn else "7 of every 50 persons join, leave or move"
+    print(f"org: {len(records):,} records, {args.persons:,} persons ({churn}); 52 weeks")
     org, load_s = measure("salesflow: load and validate the org", lambda: load(records))
     grid, cold_s = measure(
         "salesflow: decompose, first call (indexes org)", lambda: decompose(PLAN, org)
     )
     grid, sf_s = measure("salesflow: decompose, again (org indexed)", lambda: decompose(PLAN, org))
-    cells, pd_s = measure("pandas idiom: decompose", lambda: pandas_decomposition(records))
     deals = 50 * args.persons
     nodes, days, amounts = bookings(grid.nodes, deals)
     year_end = PLAN.calendar.year(PLAN.fiscal_year).end
@@ -162,33 +205,48 @@ def main() -> None:
     tracking, roll_s = measure(
         f"salesflow: roll up {deals:,} bookings (track)", lambda: track(grid, actuals, at=year_end)
     )
+    persons = [i for i, n in enumerate(grid.nodes) if n.startswith("p")]
+    drift = int(grid.amounts[:, persons].sum()) - int(TOTAL * 100)
+    print(f"sum of persons - total: salesflow {drift} fen")
+    incoherent = [p for p in grid.check() if p.code == "targets.incoherent_sum"]
+    print(f"cells whose reports do not add up (salesflow check): {len(incoherent)}")
+    if not args.salesflow_only:
+        compare_with_pandas(records, grid, (cold_s, sf_s), (nodes, days, amounts, roll_s))
+        print(f"roll-up total agrees: {int(tracking.actual[:, 0].sum()) == int(amounts.sum())}")
+    print(f"(loading the org took {load_s:.2f} s and is not part of the decomposition figure)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
+    side = "salesflow alone" if args.salesflow_only else "both sides"
+    print(f"peak RSS of the whole run ({side}): {peak:,.0f} MiB")
+
+
+def compare_with_pandas(
+    records: list[dict[str, object]],
+    grid: TargetGrid,
+    decompose_s: tuple[float, float],
+    booked: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+) -> None:
+    """Run the pandas idioms on the same input and print the ratios and the drift."""
+    # The idiom has no effective dating: it gets one record per node (the first).
+    snapshot = list({r["id"]: r for r in reversed(records)}.values())[::-1]
+    cells, pd_s = measure("pandas idiom: decompose", lambda: pandas_decomposition(snapshot))
+    nodes, days, amounts, roll_s = booked
     rolled, pd_roll_s = measure(
         "pandas idiom: roll up the same bookings",
-        lambda: pandas_roll_up(records, nodes, days, amounts),
+        lambda: pandas_roll_up(snapshot, nodes, days, amounts),
     )
-    if not int(rolled.loc["co"].sum()) == int(amounts.sum()) == int(tracking.actual[:, 0].sum()):
-        sys.exit("the two roll-ups disagree")
-
-    leaves_sum = int(
-        grid.amounts[:, [i for i, n in enumerate(grid.nodes) if n.startswith("p")]].sum()
-    )
-    sf_drift = leaves_sum - int(TOTAL * 100)
-    pd_drift = round(float(cells["amount"].sum()) * 100) - int(TOTAL * 100)
-    cell_count = grid.amounts.shape[0] * args.persons
-    print()
-    print(f"cells (person x week): {cell_count:,}")
+    if int(rolled.loc["co"].sum()) != int(amounts.sum()):
+        sys.exit("the pandas roll-up lost bookings")
+    cold_s, sf_s = decompose_s
+    drift = round(float(cells["amount"].sum()) * 100) - int(TOTAL * 100)
     print(
         f"pandas time / salesflow time: {pd_s / cold_s:.2f} (first call), {pd_s / sf_s:.2f} (again)"
     )
-    print(f"sum of persons - total: salesflow {sf_drift} fen, pandas {pd_drift} fen")
-    print(f"incoherent parent cells (salesflow check): {len(grid.check())}")
+    print(f"sum of persons - total: pandas {drift} fen")
     print(f"roll-up: pandas time / salesflow time: {pd_roll_s / roll_s:.2f}")
     weekly = cells.groupby("week")["amount"].sum().round(2).to_numpy()
-    exact_week = np.array([int(v) for v in grid.amounts[:, grid.nodes.index("co")]]) / 100
+    exact_week = grid.amounts[:, grid.nodes.index("co")] / 100
     off = int((np.abs(weekly - exact_week) > 0.005).sum())
     print(f"pandas weeks whose persons do not sum to the week: {off} of 52")
-    print(f"(loading the org took {load_s:.2f} s and is not part of the decomposition figure)")
-    print(f"(the roll-up runs on positions; a year of {deals:,} bookings, all persons' weeks)")
 
 
 if __name__ == "__main__":

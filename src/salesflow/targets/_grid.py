@@ -472,6 +472,8 @@ def _empty_seats_to_gap(
     left) has no one to split among; its number is then the gap, not a number it
     carries itself.
     """
+    if not layout.gap_weight.any():
+        return
     has_reports = np.zeros(layout.parent.shape, dtype=bool)
     rows, columns = np.nonzero(layout.parent >= 0)
     has_reports[rows, layout.parent[rows, columns]] = True

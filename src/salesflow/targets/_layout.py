@@ -20,6 +20,7 @@ Weights are integers so that both engines split with exact integer arithmetic:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, final
@@ -274,6 +275,7 @@ def _plan_problems(plan: TargetPlan, org: OrgTree) -> list[Problem]:
 
 
 def _rule_for(plan: TargetPlan, role: str) -> OrgRule | None:
+    """The rule for reports of ``role``: its own, else the default, else none (equal)."""
     default = None
     for rule in plan.org:
         if rule.role == role:
@@ -407,18 +409,24 @@ def _zero_weight_problems(
 RAMP_SCALE: Final = 10_000
 
 
-def _ramp_segments(plan: TargetPlan, start: dt.date | None) -> list[tuple[int, int, int]]:
+def _ramp_segments(plan: TargetPlan, start: dt.date | None) -> tuple[tuple[int, int, int], ...]:
     """(first ordinal, last ordinal, scaled factor) pieces of a node's ramp."""
     if start is None or not plan.ramp:
-        return [(dt.date.min.toordinal(), dt.date.max.toordinal(), RAMP_SCALE)]
+        return ((dt.date.min.toordinal(), dt.date.max.toordinal(), RAMP_SCALE),)
+    return _ramp_from(plan.ramp, start)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ramp_from(ramp: tuple[Decimal, ...], start: dt.date) -> tuple[tuple[int, int, int], ...]:
+    """The pieces for one start day (many hires share one; cached)."""
     pieces = []
-    for month, factor in enumerate(plan.ramp):
+    for month, factor in enumerate(ramp):
         lo = start + relativedelta(months=month)
         hi = start + relativedelta(months=month + 1) - dt.timedelta(days=1)
         pieces.append((lo.toordinal(), hi.toordinal(), int(factor * RAMP_SCALE)))
-    full_from = start + relativedelta(months=len(plan.ramp))
+    full_from = start + relativedelta(months=len(ramp))
     pieces.append((full_from.toordinal(), dt.date.max.toordinal(), RAMP_SCALE))
-    return pieces
+    return tuple(pieces)
 
 
 @final
