@@ -66,3 +66,20 @@ def test_tracking_frame_keeps_exact_fractions_and_pace():
     assert row["attainment"] == Fraction(30000, 45000)
     assert row["pace"] == "ahead"
     assert row["expected"] == 15500
+
+
+def test_an_org_loads_from_a_frame_with_empty_cells_and_extra_columns():
+    frame = pd.DataFrame(
+        {
+            "id": ["co", "a", "b"],
+            "parent": [None, "co", "co"],
+            "start": [pd.NaT, pd.NaT, pd.Timestamp("2026-04-01")],
+            "end": [None, "2026-06-30", None],
+            "capacity": [float("nan"), 2, 3],
+        }
+    )
+    org = OrgTree.from_frame(frame)
+    assert org.member_on("b", dt.date(2026, 4, 1)).attributes == {"capacity": 3}
+    assert org.member_on("b", dt.date(2026, 3, 31)) is None
+    assert org.member_on("a", dt.date(2026, 7, 1)) is None
+    assert org.member_on("co", dt.date(2026, 1, 1)).attributes == {}

@@ -24,12 +24,15 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from salesflow._definitions import read_yaml, validation_problems
+from salesflow._interop import require_pandas
 from salesflow._values import check_date
 from salesflow.errors import DefinitionError, InvalidValueError, Location, Problem, Severity
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from types import ModuleType
 
+    import pandas as pd
     from numpy.typing import NDArray
 
 __all__ = ["NodeId", "OrgMember", "OrgSnapshot", "OrgTree", "RecordArrays"]
@@ -282,6 +285,32 @@ class OrgTree:
         return cls.from_records(records)
 
     @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> OrgTree:
+        """Load from a pandas DataFrame, one row per record (the [dataframe] extra).
+
+        Columns are the `OrgMember` fields; ``attributes`` may be a column of dicts,
+        and any other column becomes an attribute. Empty cells (NaN, None, NaT) mean
+        "not given", so an open ``start``/``end`` or a missing attribute reads as such.
+        """
+        require_pandas()
+        import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
+
+        fields = set(OrgMember.model_fields)
+        records: list[dict[str, object]] = []
+        for row in frame.to_dict("records"):
+            given = {k: v for k, v in row.items() if not _is_empty(v, pd)}
+            record = {k: v for k, v in given.items() if k in fields}
+            extra = {str(k): v for k, v in given.items() if k not in fields}
+            if extra:
+                attributes = dict(record.get("attributes") or {})
+                record["attributes"] = {**extra, **attributes}
+            for day in ("start", "end"):
+                if isinstance(record.get(day), pd.Timestamp):
+                    record[day] = record[day].date()
+            records.append(record)
+        return cls.from_records(records)
+
+    @classmethod
     def from_records(cls, records: Iterable[OrgMember | Mapping[str, object]]) -> OrgTree:
         """Load records (models or plain mappings, e.g. rows of a CSV or YAML list).
 
@@ -404,6 +433,12 @@ class OrgTree:
 
 def _first_day(member: OrgMember) -> dt.date:
     return member.first_day
+
+
+def _is_empty(value: object, pd: ModuleType) -> bool:
+    if isinstance(value, dict | list):
+        return False
+    return value is None or bool(pd.isna(value))
 
 
 def _not_a_record(index: int, record: object) -> Problem:
