@@ -5,7 +5,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from salesflow.expressions import compile_expression
@@ -30,7 +30,7 @@ T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
 ANYONE = Actor("anyone")
 
 # Every row of a grid wide enough to hold a witness for any two generated guards:
-# constants are in -3..3 and at most six atoms exclude at most six more values.
+# constants are in -3..3 (some not whole) and at most six atoms exclude six more values.
 _X = np.arange(-12, 13)
 _GRID = list(itertools.product(_X, _X, [False, True], ["a", "b", "c", "d"]))
 _COLUMNS = {
@@ -46,6 +46,8 @@ def _holds(source):
 
 
 @given(guards(), guards())
+@example("x >= 2 && x <= 3", "x != 2.5 && x != 3")  # x == 2 satisfies both
+@example("x > 1 && x < 2", "x == 1.5")  # no int satisfies either
 def test_guard_verdicts_agree_with_evaluating_every_row_of_a_grid(first, second):
     verdict = compare_guards(first, second, GUARD_FIELDS)
     both = _holds(first) & _holds(second)
@@ -86,6 +88,8 @@ def test_coverage_paths_take_every_move_and_replay(definition):
     paths = coverage_paths(definition)
     taken = {(e.source, e.target, e.event) for p in paths for e in p.edges}
     assert taken == set(state_graph(definition).edges(keys=True))
+    moves = {(s, i) for i, t in enumerate(definition.transitions) for s in t.source}
+    assert {(e.source, e.transition) for p in paths for e in p.edges} == moves
     for path in paths:
         instance = wf.start("p", now=T0)
         for event in path.events:
@@ -111,7 +115,7 @@ def test_event_walks_fire_without_refusal_on_unguarded_definitions(data):
     instance = wf.start("w", now=T0)
     for event in events:
         instance = wf.fire(instance, event, ANYONE, now=T0).instance
-    assert [s.event for s in instance.history] == events
+    assert [s.event for s in instance.history] == ["start", *events]
     assert instance.version == len(events)
 
 

@@ -11,13 +11,16 @@ GUARD_FIELDS = {"x": "int", "y": "int", "b": "bool", "r": "string"}
 
 _OPS = st.sampled_from(["<", "<=", ">", ">=", "==", "!="])
 _INTS = st.integers(-3, 3)
+# Non-integer constants against int fields: `x != 2.5` excludes no integer, and
+# `x == 1.5` admits none; the prover must count only whole numbers.
+_CONSTANTS = st.one_of(_INTS, st.sampled_from(["-2.5", "-0.5", "0.5", "1.5", "2.5", "2.0"]))
 _WORDS = st.sampled_from(["a", "b", "c"])
 
 
 def _int_atom(name: str) -> st.SearchStrategy[str]:
     return st.one_of(
-        st.builds(lambda op, c: f"{name} {op} {c}", _OPS, _INTS),
-        st.builds(lambda op, c: f"{c} {op} {name}", _OPS, _INTS),
+        st.builds(lambda op, c: f"{name} {op} {c}", _OPS, _CONSTANTS),
+        st.builds(lambda op, c: f"{c} {op} {name}", _OPS, _CONSTANTS),
         st.builds(
             lambda cs, neg: ("!" if neg else "") + f"({name} in [{', '.join(map(str, cs))}])",
             st.lists(_INTS, min_size=1, max_size=3),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from salesflow.errors import InvalidValueError
+from salesflow.errors import DefinitionError, InvalidValueError
 from salesflow.workflow import (
     Actor,
     Approval,
@@ -215,3 +215,147 @@ def test_cross_department_discount_approval_in_the_example():
     won = wf.fire(deal, "签约", SALES, {"contract_signed": True}, now=T0)
     assert won.instance.state == "赢单"
     assert [getattr(e, "name", None) for e in won.events[1:]] == ["通知财务开票"]
+
+
+# -- regressions -------------------------------------------------------------------------
+
+
+def test_two_steps_of_one_name_are_refused_at_load_instead_of_sharing_approvals():
+    steps = [{"name": "s", "roles": ["mgr"]}, {"name": "s", "roles": ["mgr"], "quorum": 2}]
+    data = {
+        "name": "w",
+        "initial": "a",
+        "roles": ["mgr"],
+        "states": [
+            {"name": "a", "approval": {"steps": steps, "approved": "ok", "rejected": "ok"}},
+            {"name": "ok", "terminal": True},
+        ],
+    }
+    with pytest.raises(DefinitionError) as caught:
+        load_workflow(data)
+    assert [(p.code, str(p.location)) for p in caught.value.problems] == [
+        ("workflow.duplicate_step", "workflow.states[0].approval.steps[1].name")
+    ]
+
+
+@pytest.mark.parametrize("boss", [None, ""])
+def test_an_approver_expression_naming_nobody_refuses_entering_the_approval(boss):
+    wf = _workflow(ApprovalStep(name="boss", approver="region"))
+    draft = wf.start("R", {"region": boss}, now=T0)
+    assert _code(lambda: wf.fire(draft, "submit", REQUESTER, now=T0)) == ("workflow.missing_field")
+
+
+def test_a_step_only_the_requester_could_approve_refuses_entering_the_approval():
+    wf = _workflow(ApprovalStep(name="boss", approver="region"))
+    draft = wf.start("R", {"region": "req"}, now=T0)
+    assert _code(lambda: wf.fire(draft, "submit", REQUESTER, now=T0)) == "workflow.no_approver"
+    assert wf.check(draft, "submit", REQUESTER).code == "workflow.no_approver"
+    assert wf.fire(draft, "submit", Actor("other"), now=T0).instance.approval is not None
+
+
+def test_a_null_read_by_a_when_refuses_the_approval_rather_than_dropping_the_step():
+    step = ApprovalStep(name="director", people=["zhao"], when="amount > 1000000")
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]), step)
+    draft = wf.start("R", now=T0)
+    refusal = wf.check(draft, "submit", REQUESTER, {"amount": None})
+    assert refusal is not None
+    assert refusal.code == "workflow.missing_field"
+    assert "amount" in refusal.message
+
+
+def test_an_approval_granted_at_start_moves_on_at_once():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="review",
+        fields={"amount": "int"},
+        roles=["mgr"],
+        states=[
+            State(
+                name="review",
+                approval=Approval(
+                    steps=[ApprovalStep(name="m", roles=["mgr"], when="amount > 100")],
+                    approved="ok",
+                    rejected="no",
+                ),
+            ),
+            State(name="ok", terminal=True),
+            State(name="no", terminal=True),
+        ],
+    )
+    instance = Workflow(definition).start("R", {"amount": 5}, now=T0)
+    assert instance.state == "ok"
+    assert [(s.event, s.version) for s in instance.history] == [("start", 0), ("approved", 1)]
+
+
+def test_a_granted_approval_whose_next_approval_cannot_start_is_refused_not_stuck():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="draft",
+        fields={"amount": "int", "boss": "string?"},
+        roles=["mgr"],
+        states=[
+            State(name="draft"),
+            State(
+                name="first",
+                approval=Approval(
+                    steps=[ApprovalStep(name="m", roles=["mgr"])], approved="second", rejected="no"
+                ),
+            ),
+            State(
+                name="second",
+                approval=Approval(
+                    steps=[ApprovalStep(name="b", approver="boss")], approved="ok", rejected="no"
+                ),
+            ),
+            State(name="ok", terminal=True),
+            State(name="no", terminal=True),
+        ],
+        transitions=[Transition(event="submit", source="draft", target="first")],
+    )
+    wf = Workflow(definition)
+    first = wf.fire(wf.start("R", {"amount": 1}, now=T0), "submit", REQUESTER, now=T0).instance
+    assert _code(lambda: wf.approve(first, Actor("m", {"mgr"}), now=T0)) == (
+        "workflow.missing_field"
+    )
+
+
+def test_decisions_with_now_none_are_refused():
+    wf = _workflow(ApprovalStep(name="m", roles=["mgr"]))
+    review = _submitted(wf)
+    boss = Actor("m", {"mgr"})
+    assert _code(lambda: wf.approve(review, boss, now=None)) == "workflow.naive_datetime"
+    assert _code(lambda: wf.delegate(review, boss, "x", now=None)) == "workflow.naive_datetime"
+
+
+def test_the_example_refuses_clearing_the_amount_to_skip_the_regional_director():
+    wf = Workflow(load_workflow(EXAMPLE.read_text("utf-8")))
+    deal = wf.start("D", {"customer": "c", "region": "华南"}, now=T0, actor=SALES)
+    deal = wf.fire(deal, "确认需求", SALES, now=T0).instance
+    deal = wf.fire(deal, "提交报价", SALES, {"amount": Decimal("5000000.00")}, now=T0).instance
+    payload = {"discount": 12, "amount": None}
+    assert _code(lambda: wf.fire(deal, "申请折扣", SALES, payload, now=T0)) == (
+        "workflow.bad_payload"
+    )
+
+
+def test_the_example_refuses_a_big_deal_without_region_instead_of_an_empty_step():
+    wf = Workflow(load_workflow(EXAMPLE.read_text("utf-8")))
+    deal = wf.start("D", {"customer": "c"}, now=T0, actor=SALES)
+    deal = wf.fire(deal, "确认需求", SALES, now=T0).instance
+    deal = wf.fire(deal, "提交报价", SALES, {"amount": Decimal("2000000.00")}, now=T0).instance
+    refusal = wf.check(deal, "申请折扣", SALES, {"discount": 15})
+    assert refusal is not None
+    assert refusal.code == "workflow.missing_field"
+    assert "region" in refusal.message
+
+
+def test_the_example_locks_discount_and_amount_once_approved():
+    wf = Workflow(load_workflow(EXAMPLE.read_text("utf-8")))
+    deal = wf.start("D", {"customer": "c", "region": "华南"}, now=T0, actor=SALES)
+    deal = wf.fire(deal, "确认需求", SALES, now=T0).instance
+    deal = wf.fire(deal, "提交报价", SALES, {"amount": Decimal("500000.00")}, now=T0).instance
+    deal = wf.fire(deal, "申请折扣", SALES, {"discount": 8}, now=T0).instance
+    deal = wf.approve(deal, MANAGER, now=T0).instance
+    assert deal.state == "合同谈判"
+    changed = {"contract_signed": True, "discount": 60}
+    assert _code(lambda: wf.fire(deal, "签约", SALES, changed, now=T0)) == "workflow.bad_payload"

@@ -77,10 +77,18 @@ def quote():
     return wf, wf.fire(lead, "qualify", SALES, now=T0).instance
 
 
-def test_start_puts_the_instance_in_the_initial_state_at_version_zero():
-    instance = _deal().start("D-1", now=T0)
+def test_start_puts_the_instance_in_the_initial_state_at_version_zero_with_a_start_step():
+    instance = _deal().start("D-1", {"customer": "华为"}, now=T0, actor=SALES)
     assert (instance.state, instance.version, instance.entered_at) == ("lead", 0, T0)
-    assert instance.history == ()
+    (step,) = instance.history
+    assert (step.event, step.version, step.actor, step.at, step.target) == (
+        "start",
+        0,
+        "li.na",
+        T0,
+        "lead",
+    )
+    assert dict(step.payload) == {"customer": "华为"}
 
 
 def test_fire_returns_a_new_instance_one_version_up_and_leaves_the_old_one_alone(quote):
@@ -108,7 +116,7 @@ def test_history_records_who_when_from_to_event_payload_and_guard_values(quote):
     assert dict(step.payload) == payload
     assert dict(step.guard_values) == {"amount": Decimal("200000.00"), "region": "east"}
     assert fired.events == (step,)
-    assert [s.event for s in fired.instance.history] == ["qualify", "escalate"]
+    assert [s.event for s in fired.instance.history] == ["start", "qualify", "escalate"]
 
 
 def test_emitted_actions_follow_the_step_in_the_events(quote):
@@ -315,3 +323,131 @@ def test_first_transition_whose_guard_holds_wins_among_several_on_one_event():
     instance = wf.start("x", {"n": 3}, now=T0)
     assert wf.fire(instance, "go", SALES, now=T0).instance.state == "small"
     assert wf.fire(instance, "go", SALES, {"n": 30}, now=T0).instance.state == "big"
+
+
+# -- regressions -------------------------------------------------------------------------
+
+
+def _two_states(guard=None, **state):
+    return Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            fields={"n": "int?"},
+            states=[State(name="a", **state), State(name="b", terminal=True)],
+            transitions=[Transition(event="go", source="a", target="b", guard=guard)],
+        )
+    )
+
+
+def test_a_guard_false_as_a_whole_is_a_refusal_even_when_one_part_alone_fails():
+    wf = _two_states("10 / n > 2 && n != 0")
+    instance = wf.start("x", {"n": 0}, now=T0)
+    refusal = wf.check(instance, "go", SALES)
+    assert refusal is not None
+    assert (refusal.code, refusal.part) == ("workflow.guard_false", "n != 0")
+    assert [o.allowed for o in wf.available(instance, SALES)] == [False]
+    assert _refusal(lambda: wf.fire(instance, "go", SALES, now=T0)).code == ("workflow.guard_false")
+
+
+@pytest.mark.parametrize("now", [None, "2026-03-02"])
+def test_fire_without_an_aware_now_is_refused_on_every_path(now):
+    plain = _two_states()
+    guarded = _two_states("n > 0")
+    for wf in (plain, guarded):
+        instance = wf.start("x", {"n": 1}, now=T0)
+        assert _refusal(lambda: wf.fire(instance, "go", SALES, now=now)).code == (  # noqa: B023
+            "workflow.naive_datetime"
+        )
+
+
+def test_start_checks_the_initial_states_requires_and_entry():
+    wf = _two_states(requires=["n"], entry="n > 10")
+    assert _refusal(lambda: wf.start("x", now=T0)).code == "workflow.missing_field"
+    assert _refusal(lambda: wf.start("x", {"n": 1}, now=T0)).code == "workflow.guard_false"
+    assert wf.start("x", {"n": 11}, now=T0).state == "a"
+
+
+@pytest.mark.parametrize(
+    "event", ["approve", "reject", "approved", "rejected", "delegate", "migrate", "start"]
+)
+def test_the_engines_own_event_names_are_refused_at_load(event):
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        states=[State(name="a"), State(name="b", terminal=True)],
+        transitions=[Transition(event=event, source="a", target="b")],
+    )
+    with pytest.raises(DefinitionError) as caught:
+        Workflow(definition)
+    assert [p.code for p in caught.value.problems] == ["workflow.reserved_event"]
+
+
+def test_one_role_given_as_a_string_is_one_role():
+    assert Actor("li", "sales").roles == frozenset({"sales"})
+    with pytest.raises(InvalidValueError) as caught:
+        Actor("li", [1])
+    assert caught.value.code == "workflow.bad_actor"
+
+
+def test_arguments_of_the_wrong_kind_get_a_salesflow_error():
+    wf = _two_states()
+    instance = wf.start("x", now=T0)
+    assert _refusal(lambda: wf.fire(instance, "go", SALES, ["n"], now=T0)).code == (
+        "workflow.bad_payload"
+    )
+    assert _refusal(lambda: wf.start("y", [("n", 1)], now=T0)).code == "workflow.bad_payload"
+    assert _refusal(lambda: wf.fire(instance, ["go"], SALES, now=T0)).code == (
+        "workflow.not_allowed"
+    )
+
+
+def test_a_transition_sets_only_the_fields_it_names():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        fields={"n": "int?", "m": "int?"},
+        states=[State(name="a"), State(name="b", terminal=True)],
+        transitions=[Transition(event="go", source="a", target="b", sets=["n"])],
+    )
+    wf = Workflow(definition)
+    instance = wf.start("x", now=T0)
+    refusal = wf.check(instance, "go", SALES, {"n": 1, "m": 2})
+    assert refusal is not None
+    assert refusal.code == "workflow.bad_payload"
+    assert wf.fire(instance, "go", SALES, {"n": 1}, now=T0).instance.data["n"] == 1
+
+
+def _versioned(version, amount_type="int", **state):
+    return Workflow(
+        WorkflowDefinition(
+            name="w",
+            version=version,
+            initial="a",
+            fields={"amount": amount_type},
+            roles=["mgr"],
+            states=[State(name="a", **state), State(name="b", terminal=True)],
+            transitions=[Transition(event="go", source="a", target="b")],
+        )
+    )
+
+
+def test_migration_rechecks_the_data_against_the_new_fields():
+    old = _versioned(1).start("x", {"amount": 5}, now=T0)
+    err = _refusal(lambda: _versioned(2, "string").migrate(old, now=T0))
+    assert err.code == "workflow.migration"
+
+
+def test_migration_goes_only_to_a_newer_version():
+    v2 = _versioned(2)
+    migrated = v2.migrate(_versioned(1).start("x", {"amount": 5}, now=T0), now=T0).instance
+    assert _refusal(lambda: v2.migrate(migrated, now=T0)).code == "workflow.migration"
+    assert _refusal(lambda: _versioned(1).migrate(migrated, now=T0)).code == "workflow.migration"
+
+
+def test_migration_into_a_state_with_an_approval_starts_it():
+    approval = {"steps": [{"name": "m", "roles": ["mgr"]}], "approved": "b", "rejected": "b"}
+    v2 = _versioned(2, approval=approval)
+    migrated = v2.migrate(_versioned(1).start("x", {"amount": 5}, now=T0), now=T0).instance
+    assert migrated.approval is not None
+    assert v2.approve(migrated, Actor("m", {"mgr"}), now=T0).instance.state == "b"

@@ -229,3 +229,73 @@ def test_integer_gaps_are_disjoint_but_dense_gaps_are_not():
 def test_excluded_values_that_empty_an_integer_range_prove_disjointness():
     both = "n >= 1 && n <= 2 && n != 1"
     assert compare_guards(both, "n != 2", {"n": "int"}) is Overlap.DISJOINT
+
+
+# -- regressions -------------------------------------------------------------------------
+
+
+def test_an_after_approval_transition_from_a_state_without_approval_can_never_fire():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("go", "a", "b", after_approval=True)],
+    )
+    assert _found(definition) == {
+        ("workflow.after_approval_without_approval", "workflow.transitions[0].source[0]")
+    }
+
+
+def test_an_approval_leading_nowhere_once_granted_is_stuck():
+    approval = Approval(steps=[ApprovalStep(name="m", roles=["mgr"])], rejected="lost")
+    definition = _wf(
+        [State(name="a", approval=approval), State(name="lost", terminal=True)],
+        [],
+        roles=["mgr"],
+    )
+    assert _found(definition) == {("workflow.stuck_after_approval", "workflow.states[0].approval")}
+
+
+def _approver_step(**extra):
+    step = ApprovalStep(name="s", approver='r == "x" ? "p1" : "p2"', quorum=2, **extra)
+    approval = Approval(steps=[step], approved="b", rejected="b")
+    return _wf(
+        [State(name="a", approval=approval), State(name="b", terminal=True)],
+        [],
+        fields={"r": "string"},
+    )
+
+
+def test_an_approver_expression_counts_as_one_person_toward_the_quorum():
+    assert _found(_approver_step()) == {
+        ("workflow.quorum_unreachable", "workflow.states[0].approval.steps[0].quorum")
+    }
+    assert lint(_approver_step(people=["p3"])) == ()
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "verdict"),
+    [
+        # x == 2 satisfies both: 2.5 is no integer to exclude.
+        ("x >= 2 && x <= 3", "x != 2.5 && x != 3", Overlap.OVERLAPPING),
+        # No integer lies strictly between 1 and 2, and none equals 1.5.
+        ("x > 1 && x < 2", "x == 1.5", Overlap.DISJOINT),
+        ("x == 1.5", "x > 0", Overlap.DISJOINT),
+        ("x == 2.0", "x > 0", Overlap.OVERLAPPING),
+    ],
+)
+def test_int_fields_against_constants_that_are_not_whole(first, second, verdict):
+    assert compare_guards(first, second, {"x": "int"}) is verdict
+
+
+def test_unguarded_transitions_for_disjoint_roles_are_only_a_warning_and_say_no_guard():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True), State(name="c", terminal=True)],
+        [_t("close", "a", "b", roles=["sales"]), _t("close", "a", "c", roles=["mgr"])],
+        roles=["sales", "mgr"],
+    )
+    (problem,) = lint(definition)
+    assert (problem.code, problem.severity) == (
+        "workflow.guards_not_proved_disjoint",
+        Severity.WARNING,
+    )
+    assert "no guard and no guard" in problem.message
+    assert "None" not in problem.message

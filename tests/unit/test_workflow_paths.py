@@ -13,6 +13,7 @@ from salesflow.testing.workflow import (
     assert_no_dead_ends,
     assert_reachable,
     assert_terminal_reachable,
+    definitions,
 )
 from salesflow.workflow import (
     Actor,
@@ -138,7 +139,7 @@ def test_assert_terminal_reachable_names_stuck_states():
 
 
 def test_assert_guards_disjoint_quotes_the_overlap():
-    with pytest.raises(AssertionError, match=r"'n > 1' and 'n > 5' overlap"):
+    with pytest.raises(AssertionError, match=r"guard 'n > 1' and guard 'n > 5' overlap"):
         assert_guards_disjoint(BROKEN)
 
 
@@ -167,3 +168,27 @@ def test_instance_store_refuses_a_stale_save():
     assert len(store.events("d")) == 1
     with pytest.raises(InvalidValueError):
         store.add(wf.start("d", now=T0))
+
+
+def test_coverage_paths_take_each_of_two_parallel_transitions():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        fields={"n": "int"},
+        states=[State(name="a"), State(name="b", terminal=True)],
+        transitions=[
+            _t("go", "a", "b", guard="n > 0"),
+            _t("go", "a", "b", guard="n <= 0"),
+        ],
+    )
+    taken = sorted(e.transition for p in coverage_paths(definition) for e in p.edges)
+    assert taken == [0, 1]
+
+
+def test_bounds_of_the_wrong_kind_get_a_salesflow_error():
+    with pytest.raises(InvalidValueError) as caught:
+        list(simple_paths(LOOPY, None))
+    assert caught.value.code == "workflow.bad_bound"
+    with pytest.raises(InvalidValueError) as caught:
+        definitions(max_states=1)
+    assert caught.value.code == "workflow.bad_bound"

@@ -4,7 +4,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import ValidationError
 
+from salesflow.errors import InvalidValueError
 from salesflow.periods import BusinessCalendar
 from salesflow.workflow import Actor, Sla, State, Transition, Workflow, WorkflowDefinition
 
@@ -46,10 +48,61 @@ def test_holidays_of_the_calendar_push_the_deadline():
     assert wf.deadline(instance) == dt.datetime(2026, 3, 10, 10, tzinfo=SHANGHAI)
 
 
-def test_without_a_calendar_sla_counts_elapsed_time():
-    wf = _workflow(Sla(within="1d"), calendar=None)
-    instance = wf.start("a", now=FRIDAY_5PM)
-    assert wf.deadline(instance) == FRIDAY_5PM + dt.timedelta(days=1)
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("within", "entered", "real"),
+    [
+        # 2026-03-08 02:00 EST the clocks jump to 03:00 EDT: the wall clock loses an hour.
+        ("2h", dt.datetime(2026, 3, 8, 1, 30, tzinfo=NEW_YORK), dt.timedelta(hours=2)),
+        ("1d", dt.datetime(2026, 3, 7, 12, tzinfo=NEW_YORK), dt.timedelta(hours=24)),
+        # 2026-11-01 02:00 EDT the clocks fall back to 01:00 EST: the wall clock gains one.
+        ("1d", dt.datetime(2026, 10, 31, 12, tzinfo=NEW_YORK), dt.timedelta(hours=24)),
+        ("90m", dt.datetime(2026, 11, 1, 0, 45, tzinfo=NEW_YORK), dt.timedelta(minutes=90)),
+    ],
+)
+def test_without_a_calendar_sla_counts_real_elapsed_time_across_dst(within, entered, real):
+    wf = _workflow(Sla(within=within, timeout="expire"), calendar=None)
+    instance = wf.start("a", now=entered)
+    deadline = wf.deadline(instance)
+    assert deadline is not None
+    assert deadline.astimezone(dt.UTC) - entered.astimezone(dt.UTC) == real
+    just_before = (entered.astimezone(dt.UTC) + real - dt.timedelta(seconds=1)).astimezone(NEW_YORK)
+    assert wf.tick(instance, just_before).instance is instance
+
+
+def test_due_and_deadline_refuse_an_instance_of_another_workflow():
+    other = Workflow(
+        WorkflowDefinition(
+            name="other",
+            initial="q",
+            states=[State(name="q", sla=Sla(within="1h")), State(name="r", terminal=True)],
+        )
+    )
+    foreign = other.start("o", now=FRIDAY_5PM)
+    wf = _workflow(Sla(within="1h"))
+    for call in (lambda: wf.deadline(foreign), lambda: wf.due([foreign], FRIDAY_5PM)):
+        with pytest.raises(InvalidValueError) as caught:
+            call()
+        assert caught.value.code == "workflow.version_mismatch"
+
+
+def test_one_deadline_outside_the_calendar_does_not_hide_the_others():
+    wf = _workflow(Sla(within="2d"))
+    inside = wf.start("inside", now=FRIDAY_5PM)
+    outside = wf.start("outside", now=dt.datetime(2026, 12, 30, 10, tzinfo=SHANGHAI))
+    now = dt.datetime(2026, 12, 30, 11, tzinfo=SHANGHAI)
+    found = [(d.instance, d.status, d.deadline) for d in wf.due([inside, outside], now)]
+    assert found == [
+        ("outside", "not_covered", None),
+        ("inside", "breached", dt.datetime(2026, 3, 11, 0, tzinfo=SHANGHAI)),
+    ]
+
+
+def test_an_sla_too_long_to_count_is_refused_at_load():
+    with pytest.raises(ValidationError):
+        Sla(within="99999999999d")
 
 
 def test_due_lists_at_risk_then_breached_instances():

@@ -1,4 +1,4 @@
-"""Helpers for test suites of code built on salesflow (install the ``[dev]`` extra).
+"""Helpers for test suites of code built on salesflow (install the ``[testing]`` extra).
 
 `salesflow.testing.workflow` proves workflow definitions sound: path enumeration,
 pytest assertions with readable messages, Hypothesis strategies and a

@@ -28,6 +28,7 @@ from salesflow.workflow import (
     Actor,
     Fired,
     Instance,
+    Refusal,
     State,
     Step,
     Transition,
@@ -251,7 +252,14 @@ def definitions(*, max_states: int = 8) -> st.SearchStrategy[WorkflowDefinition]
 
     The extra transitions (cycles included) leave only non-terminal states. Every
     definition drawn loads, reaches its terminal state and has no dead end.
+
+    Raises:
+        InvalidValueError: ``max_states`` is below 2, the fewest a chain to a terminal
+            state needs (``workflow.bad_bound``).
     """
+    if isinstance(max_states, bool) or not isinstance(max_states, int) or max_states < 2:  # noqa: PLR2004 - a start and a terminal
+        message = f"max_states must be an int >= 2, not {max_states!r}"
+        raise InvalidValueError(message, code="workflow.bad_bound")
     return _definition(max_states)
 
 
@@ -266,22 +274,27 @@ def workflow_machine(  # noqa: PLR0913 - keyword options, each with a default
     payloads: st.SearchStrategy[dict[str, object]] | None = None,
     invariants: Iterable[Callable[[Instance], None]] = (),
     now: dt.datetime = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC),
+    max_pause: dt.timedelta = dt.timedelta(hours=4),
 ) -> type[RuleBasedStateMachine]:
     """A Hypothesis state machine that fires random events and checks invariants.
 
-    Each step draws an event out of the current state (or an approval decision), an
-    actor and a payload, asks `Workflow.check`, and fires it. It checks that an
-    allowed event moves the version up by the history steps it produced, and that a
-    refused one raises and changes nothing; then the built-in invariants (the state
-    exists, the history matches the version) and yours.
+    Each step lets time pass (up to ``max_pause``), then does one of: fire an event
+    out of the current state as a random actor with a random payload; approve or
+    reject a pending approval; delegate it; or ``tick`` its SLA. Every outcome is held
+    to what `Workflow.check` and `Workflow.available` promised: an allowed event or
+    decision goes through and moves the version up by the history steps it produced;
+    a refused one raises the code they gave and changes nothing. Then the built-in
+    invariants (the state exists, the history holds one step per version and the
+    ``start`` step, or nothing when history is off) and yours.
 
     Args:
         workflow: The workflow to drive.
-        actors: The actors to draw from.
+        actors: The actors to draw from (at least one).
         start: Makes the first instance (default: ``workflow.start("instance")``).
         payloads: Payloads to draw (default: none).
         invariants: Callables that raise ``AssertionError`` on a bad instance.
-        now: The fixed time every step happens at.
+        now: When the first step happens.
+        max_pause: The longest time drawn between two steps.
 
     Use it as ``TestDeal = workflow_machine(wf, actors).TestCase``.
     """
@@ -292,9 +305,22 @@ def workflow_machine(  # noqa: PLR0913 - keyword options, each with a default
         "making": staticmethod(making),
         "payloads": payloads if payloads is not None else st.just({}),
         "checks": tuple(invariants),
-        "now": now,
+        "start_time": now,
+        "pauses": st.integers(0, max(0, int(max_pause.total_seconds()) // 60)),
     }
     return type("WorkflowMachine", (_WorkflowMachine,), attributes)
+
+
+# Refusals that `available` cannot foresee for a decision: the move a granted approval
+# makes on its own may be refused by the next state.
+_MOVING_ON: Final = frozenset(
+    {
+        "workflow.missing_field",
+        "workflow.guard_false",
+        "workflow.no_approver",
+        "workflow.approval_loop",
+    }
+)
 
 
 class _WorkflowMachine(RuleBasedStateMachine):
@@ -305,48 +331,98 @@ class _WorkflowMachine(RuleBasedStateMachine):
     making: Callable[[], Instance]
     payloads: st.SearchStrategy[dict[str, object]]
     checks: tuple[Callable[[Instance], None], ...]
-    now: dt.datetime
+    start_time: dt.datetime
+    pauses: st.SearchStrategy[int]
 
     def __init__(self) -> None:
         super().__init__()
         self.instance = self.making()
+        self.keeps_history = self.instance.history_length > 0
+        self.now = max(self.start_time, self.instance.entered_at)
+
+    def _pause(self, data: st.DataObject) -> None:
+        self.now += dt.timedelta(minutes=data.draw(self.pauses, label="minutes later"))
 
     @rule(data=st.data())
     def step(self, data: st.DataObject) -> None:
-        """Fire a random event as a random actor, checking what comes back."""
-        options = self.workflow.available(self.instance, self.actors[0])
+        """Fire a random event, or decide the approval, as a random actor."""
+        self._pause(data)
+        actor = data.draw(st.sampled_from(self.actors), label="actor")
+        options = self.workflow.available(self.instance, actor)
         if not options:
             return
-        option = data.draw(st.sampled_from([o.event for o in options]), label="event")
-        actor = data.draw(st.sampled_from(self.actors), label="actor")
-        if option in {"approve", "reject"}:
-            self._decide(option, actor)
+        option = data.draw(st.sampled_from(options), label="event")
+        if option.event in {"approve", "reject"}:
+            self._decide(option.event, actor, option.refusal)
             return
-        self._fire(option, actor, data.draw(self.payloads, label="payload"))
+        self._fire(option.event, actor, data.draw(self.payloads, label="payload"))
+
+    @rule(data=st.data())
+    def delegate(self, data: st.DataObject) -> None:
+        """Delegate the pending approval from one actor to another's id."""
+        self._pause(data)
+        actor = data.draw(st.sampled_from(self.actors), label="delegating")
+        to = data.draw(st.sampled_from(self.actors), label="delegate").id
+        before = self.instance
+        try:
+            fired = self.workflow.delegate(before, actor, to, now=self.now)
+        except InvalidValueError:
+            _expect(self.instance == before, "a refused delegation changed the instance")
+            return
+        progress = fired.instance.approval
+        _expect(
+            progress is not None and progress.delegations.get(to) is not None,
+            f"delegating to {to!r} is not recorded",
+        )
+        self._moved(before, fired, "delegate")
+
+    @rule(data=st.data())
+    def tick(self, data: st.DataObject) -> None:
+        """Let time pass and fire the SLA's timeout when it is due."""
+        self._pause(data)
+        before = self.instance
+        fired = self.workflow.tick(before, self.now)
+        if fired.events:
+            _expect(fired.instance.entered_at == self.now, "a timeout did not restart the clock")
+        else:
+            _expect(fired.instance is before, "a tick with no events changed the instance")
+        self._moved(before, fired, "tick")
+
+    def _moved(self, before: Instance, fired: Fired, what: str) -> None:
+        steps = [e for e in fired.events if isinstance(e, Step)]
+        _expect(
+            fired.instance.version == before.version + len(steps),
+            f"{what}: version {fired.instance.version} after {before.version}"
+            f" with {len(steps)} steps",
+        )
+        _expect(all(step.at == self.now for step in steps), f"{what}: steps not stamped at now")
+        self.instance = fired.instance
 
     def _fire(self, event: str, actor: Actor, payload: dict[str, object]) -> None:
         workflow, before, now = self.workflow, self.instance, self.now
         refusal = workflow.check(before, event, actor, payload)
         if refusal is None:
-            fired = workflow.fire(before, event, actor, payload, now=now)
-            steps = [e for e in fired.events if isinstance(e, Step)]
-            _expect(
-                fired.instance.version == before.version + len(steps),
-                f"{event!r}: version {fired.instance.version} after {before.version}",
-            )
-            self.instance = fired.instance
+            self._moved(before, workflow.fire(before, event, actor, payload, now=now), event)
             return
         code = _refused_code(lambda: workflow.fire(before, event, actor, payload, now=now))
         _expect(code == refusal.code, f"{event!r}: check said {refusal.code}, fire {code}")
         _expect(self.instance == before, f"{event!r}: a refusal changed the instance")
 
-    def _decide(self, verdict: str, actor: Actor) -> None:
+    def _decide(self, verdict: str, actor: Actor, refusal: Refusal | None) -> None:
+        before = self.instance
         decide = self.workflow.approve if verdict == "approve" else self.workflow.reject
         try:
-            fired = decide(self.instance, actor, now=self.now)
-        except InvalidValueError:
+            fired = decide(before, actor, now=self.now)
+        except InvalidValueError as err:
+            allowed = _MOVING_ON if refusal is None else {refusal.code}
+            _expect(
+                err.code in allowed,
+                f"{verdict}: available said {refusal and refusal.code}, it raised {err.code}",
+            )
+            _expect(self.instance == before, f"{verdict}: a refusal changed the instance")
             return
-        self.instance = fired.instance
+        _expect(refusal is None, f"{verdict}: available said {refusal}, yet it went through")
+        self._moved(before, fired, verdict)
 
     @invariant()
     def state_exists(self) -> None:
@@ -356,12 +432,18 @@ class _WorkflowMachine(RuleBasedStateMachine):
 
     @invariant()
     def history_matches_version(self) -> None:
-        """With history on, one step per version."""
-        length = self.instance.history_length
+        """With history on: the start step, then one step per version; else nothing."""
+        history = self.instance.history
+        if not self.keeps_history:
+            _expect(history == (), f"history kept although off: {len(history)} steps")
+            return
         _expect(
-            length in {0, self.instance.version},
-            f"history of {length} steps at version {self.instance.version}",
+            len(history) == self.instance.version + 1,
+            f"history of {len(history)} steps at version {self.instance.version}",
         )
+        _expect(history[0].event == "start", f"history starts with {history[0].event!r}")
+        versions = [step.version for step in history]
+        _expect(versions == sorted(set(versions)), f"step versions out of order: {versions}")
 
     @invariant()
     def user_invariants(self) -> None:

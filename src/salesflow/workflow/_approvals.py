@@ -130,22 +130,35 @@ class CompiledApproval:
 
 def plan_approval(
     compiled: CompiledApproval, requester: str, data: Mapping[str, object]
-) -> ApprovalProgress | str:
-    """The progress at the start of an approval, or why its expressions cannot be read.
+) -> ApprovalProgress | tuple[str, str]:
+    """The progress at the start of an approval, or why it cannot start: (code, message).
 
     Steps whose ``when`` is false are left out; an ``approver`` expression adds the
-    person it names.
+    person it names. A field that a ``when`` or an ``approver`` reads must be set: a
+    null must never silently drop a step or leave it without an approver
+    (``workflow.missing_field``). A step left with fewer eligible approvers than its
+    quorum (only named people, the requester among them) cannot start either
+    (``workflow.no_approver``).
     """
     definition = compiled.definition
     planned = []
     for step, when, chooser in zip(definition.steps, compiled.when, compiled.approver, strict=True):
-        try:
-            applies = when is None or when.matches(_row(when, data))
-            chosen = None if chooser is None else chooser.evaluate(_row(chooser, data))
-        except EvaluationError as err:
-            return f"approval step {step.name!r}: {err.message}"
-        if applies:
-            planned.append(_planned(step, chosen))
+        applies = _read(step, "condition", when, data)
+        if isinstance(applies, tuple):
+            return applies
+        if applies is not True:
+            continue
+        chosen = _read(step, "approver", chooser, data)
+        if isinstance(chosen, tuple):
+            return chosen
+        if chooser is not None and not (isinstance(chosen, str) and chosen):
+            message = f"approval step {step.name!r}: its approver expression gave {chosen!r}"
+            return "workflow.missing_field", message
+        planned_step = _planned(step, chosen)
+        shortfall = _shortfall(planned_step, requester, self_approval=definition.self_approval)
+        if shortfall is not None:
+            return "workflow.no_approver", shortfall
+        planned.append(planned_step)
     return ApprovalProgress(
         requester,
         tuple(planned),
@@ -213,5 +226,34 @@ def _planned(step: ApprovalStep, chosen: object) -> PlannedStep:
     return PlannedStep(step.name, frozenset(step.roles), frozenset(people), step.quorum)
 
 
-def _row(expression: Expression, data: Mapping[str, object]) -> dict[str, object]:
-    return {name: data.get(name) for name in expression.names}
+def _read(
+    step: ApprovalStep, what: str, expression: Expression | None, data: Mapping[str, object]
+) -> object:
+    """The value of a step's expression (``True`` when it has none), or (code, message)."""
+    if expression is None:
+        return True
+    row = {name: data.get(name) for name in expression.names}
+    unset = sorted(name for name, value in row.items() if value is None)
+    if unset:
+        message = (
+            f"approval step {step.name!r}: its {what} {expression.source!r} reads {unset}, not set"
+        )
+        return "workflow.missing_field", message
+    try:
+        return expression.evaluate(row)
+    except EvaluationError as err:
+        message = f"approval step {step.name!r}: its {what} {expression.source!r} failed: {err}"
+        return "workflow.guard_false", message
+
+
+def _shortfall(step: PlannedStep, requester: str, *, self_approval: bool) -> str | None:
+    """Why a step can never reach its quorum, when only named people may decide it."""
+    if step.roles:
+        return None  # role holders are not known here: assume enough
+    eligible = step.people if self_approval else step.people - {requester}
+    if len(eligible) >= step.quorum:
+        return None
+    return (
+        f"approval step {step.name!r} needs {step.quorum} approvals but only"
+        f" {sorted(eligible)} may decide it (requester {requester!r})"
+    )

@@ -45,6 +45,8 @@ __all__ = [
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _DURATION: Final = re.compile(r"\s*(?P<amount>\d+)\s*(?P<unit>[mhd])\s*")
 _UNIT_NAMES: Final = {"m": "working minutes", "h": "working hours", "d": "business days"}
+# A bound far beyond any real SLA, well inside what datetime arithmetic can hold.
+_LONGEST: Final = dt.timedelta(days=36_600)
 
 
 _TYPES: Final = ["bool", "int", "double", "decimal", "string", "date", "timestamp", "duration"]
@@ -113,7 +115,8 @@ class Sla(BaseModel):
     Attributes:
         within: The allowance: ``"90m"`` working minutes, ``"8h"`` working hours (on
             the workflow's business calendar), or ``"3d"`` business days (due at the
-            end of the third business day after the day the state was entered).
+            end of the third business day after the day the state was entered); at
+            most 36,600 days' worth.
         warn_before: When an instance is about to breach: this much working time
             (``"m"``/``"h"``) or these business days (``"d"``) before the deadline.
             Default ``None``: no early warning.
@@ -136,6 +139,9 @@ class Sla(BaseModel):
         for text in (self.within, self.warn_before):
             if text is not None and _DURATION.fullmatch(text) is None:
                 msg = f"{text!r} is not a duration; write e.g. '90m', '8h' or '3d'"
+                raise ValueError(msg)
+            if text is not None and _span(*_split(text)) > _LONGEST:
+                msg = f"{text!r} is longer than {_LONGEST.days} days"
                 raise ValueError(msg)
         return self
 
@@ -265,6 +271,10 @@ class Transition(BaseModel):
         emits: Actions the host should carry out when it fires (``"通知财务"``).
         after_approval: When leaving a state with an approval: refused until the
             approval is granted. Default ``False``.
+        sets: The fields its payload may set; a payload setting another is refused
+            (``workflow.bad_payload``). Use it to lock what an approval decided on
+            (``sets: [contract_signed]`` after a discount was approved). Default
+            ``None``: any field; ``[]``: none.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -278,6 +288,19 @@ class Transition(BaseModel):
     requires: Names = ()
     emits: Names = ()
     after_approval: bool = False
+    sets: Annotated[
+        tuple[str, ...] | None,
+        BeforeValidator(_names),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "string"},
+                    {"type": "array", "items": {"type": "string"}},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = None
 
 
 @final
@@ -432,6 +455,14 @@ def _split(text: str) -> tuple[int, Literal["m", "h", "d"]]:
     unit = match["unit"]
     assert unit in {"m", "h", "d"}  # noqa: S101 - the pattern admits only these
     return int(match["amount"]), unit  # type: ignore[return-value]
+
+
+def _span(amount: int, unit: str) -> dt.timedelta:
+    """The elapsed time a duration spans at most, without overflowing."""
+    limit = _LONGEST + dt.timedelta(days=1)
+    per_unit = {"m": dt.timedelta(minutes=1), "h": dt.timedelta(hours=1), "d": dt.timedelta(days=1)}
+    step = per_unit[unit]
+    return limit if amount > limit // step else amount * step
 
 
 def duration_of(amount: int, unit: str) -> dt.timedelta:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Literal, final
 
-from salesflow.errors import DefinitionError, EvaluationError, InvalidValueError
+from salesflow.errors import CalendarError, DefinitionError, EvaluationError, InvalidValueError
 from salesflow.expressions.syntax import parse, unparse
 from salesflow.workflow._approvals import (
     ApprovalProgress,
@@ -20,7 +20,7 @@ from salesflow.workflow._approvals import (
     plan_approval,
     record,
 )
-from salesflow.workflow._graph import APPROVED, REJECTED
+from salesflow.workflow._graph import APPROVED, REJECTED, START
 from salesflow.workflow._guards import conjuncts
 from salesflow.workflow._instance import (
     EMPTY,
@@ -50,6 +50,7 @@ Check = Callable[[Mapping[str, object]], bool]
 """A host predicate over an instance's fields, named by a transition's ``check``."""
 
 _NOT_ALLOWED: Final = "workflow.not_allowed"
+_MIGRATION: Final = "workflow.migration"
 
 
 @final
@@ -105,8 +106,10 @@ class Workflow:
     >>> now = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
     >>> deal = wf.start("D-1", now=now)
     >>> fired = wf.fire(deal, "成交", Actor("li", {"sales"}), {"amount": 500}, now=now)
-    >>> fired.instance.state, fired.instance.version, fired.instance.history[0].actor
+    >>> fired.instance.state, fired.instance.version, fired.instance.history[-1].actor
     ('赢单', 1, 'li')
+    >>> [step.event for step in fired.instance.history]
+    ['start', '成交']
     """
 
     __slots__ = ("_calendar", "_history", "_moves", "_places", "_plain", "definition")
@@ -152,32 +155,44 @@ class Workflow:
         now: dt.datetime,
         actor: Actor = SYSTEM,
     ) -> Instance:
-        """A new instance in the initial state, version 0.
+        """A new instance in the initial state, version 0, its history one ``start`` step.
+
+        Entering the initial state is checked like any other: its ``requires`` and
+        ``entry``, and its approval is planned (``actor`` is the requester). An approval
+        with no applicable step is granted at once and, when it names an ``approved``
+        state, the instance moves there (a further ``approved`` step).
 
         Raises:
-            InvalidValueError: ``now`` is naive, or ``data`` does not fit the fields
-                (``workflow.bad_payload``).
+            InvalidValueError: ``now`` is naive, ``data`` does not fit the fields
+                (``workflow.bad_payload``), or the initial state refuses it (its
+                refusal's code: ``workflow.missing_field``, ``workflow.guard_false``,
+                ``workflow.no_approver``).
         """
         _aware(now)
-        fields = self._checked_payload(data or {}, "start", self.definition.initial)
+        initial = self.definition.initial
+        fields = self._checked_payload(EMPTY if data is None else data, "start", initial)
         if isinstance(fields, Refusal):
             raise fields.error()
+        progress = self._entering(initial, actor, fields, "start", initial)
+        if isinstance(progress, Refusal):
+            raise progress.error()
+        payload = MappingProxyType(dict(fields)) if fields else EMPTY
+        step = Step(instance_id, 0, now, actor.id, START, initial, initial, payload)
         instance = Instance(
             instance_id,
             self.definition.name,
             self.definition.version,
-            self.definition.initial,
+            initial,
             0,
             fields,
             now,
+            progress,
+            _Log(step, None) if self._history else None,
         )
-        place = self._places[self.definition.initial]
-        if place.approval is not None:
-            progress = plan_approval(place.approval, actor.id, fields)
-            if isinstance(progress, str):
-                raise InvalidValueError(progress, code="workflow.missing_field")
-            instance = instance._replace(approval=progress)
-        return instance
+        settled = self._settle(instance, now, (step,))
+        if isinstance(settled, Refusal):
+            raise settled.error()
+        return settled.instance
 
     def fire(
         self,
@@ -201,7 +216,10 @@ class Workflow:
                 (``workflow.version_mismatch``), or ``now`` before the instance
                 entered its state (``workflow.time_went_back``).
         """
-        target = self._plain.get((instance.state, event))
+        try:
+            target = self._plain.get((instance.state, event))
+        except TypeError:  # an unhashable event: the general path refuses it
+            target = None
         if (
             target is not None
             and not payload
@@ -240,7 +258,23 @@ class Workflow:
         """Why ``fire`` would refuse this event now, or ``None`` if it would not."""
         self._own(instance)
         outcome = self._decide(instance, event, actor, payload, system=False)
-        return outcome if isinstance(outcome, Refusal) else None
+        if isinstance(outcome, Refusal):
+            return outcome
+        move, data, guard_values, progress = outcome
+        if progress is None or not progress.granted:
+            return None
+        # Granted on entry: the moves it makes on its own may still be refused.
+        fired = self._go(
+            instance,
+            move,
+            actor,
+            data,
+            payload=payload,
+            guard_values=guard_values,
+            progress=progress,
+            now=instance.entered_at,
+        )
+        return fired if isinstance(fired, Refusal) else None
 
     def available(
         self, instance: Instance, actor: Actor, payload: Mapping[str, object] | None = None
@@ -294,7 +328,7 @@ class Workflow:
             InvalidValueError: As `approve`, or delegation is not allowed
                 (``workflow.delegation_not_allowed``).
         """
-        self._own(instance, now)
+        self._own_at(instance, now)
         progress = instance.approval
         principal, refusal = approver_refusal(progress, actor, "delegate", instance.state)
         if refusal is None and progress is not None and not progress.delegation:
@@ -311,12 +345,27 @@ class Workflow:
     # -- SLAs -------------------------------------------------------------------------
 
     def deadline(self, instance: Instance) -> dt.datetime | None:
-        """When the current state's SLA ends, or ``None`` if it has none."""
+        """When the current state's SLA ends, or ``None`` if it has none.
+
+        Raises:
+            InvalidValueError: An instance of another workflow or version
+                (``workflow.version_mismatch``).
+            CalendarError: The deadline falls outside the calendar's years.
+        """
+        self._own(instance)
         sla = self._places[instance.state].state.sla
         return None if sla is None else deadline_of(sla, instance.entered_at, self._calendar)
 
     def due(self, instances: Iterable[Instance], now: dt.datetime) -> tuple[Due, ...]:
         """The instances whose SLA is breached or about to be, soonest deadline first.
+
+        An instance whose deadline cannot be counted because it falls outside the
+        calendar's years is listed first, with status ``"not_covered"`` and no
+        deadline: one such instance does not hide the others.
+
+        Raises:
+            InvalidValueError: ``now`` is naive, or an instance runs another workflow
+                or version (``workflow.version_mismatch``).
 
         >>> import datetime as dt
         >>> from salesflow.workflow import State, Transition, WorkflowDefinition
@@ -331,14 +380,20 @@ class Workflow:
         _aware(now)
         found = []
         for instance in instances:
+            self._own(instance)
             sla = self._places[instance.state].state.sla
             if sla is None:
                 continue
-            deadline = deadline_of(sla, instance.entered_at, self._calendar)
-            status = _status(sla and warning_of(sla, deadline, self._calendar), deadline, now)
+            try:
+                deadline = deadline_of(sla, instance.entered_at, self._calendar)
+                warning = warning_of(sla, deadline, self._calendar)
+            except CalendarError:
+                found.append(Due(instance.id, instance.state, None, "not_covered", sla.timeout))
+                continue
+            status = _status(warning, deadline, now)
             if status is not None:
                 found.append(Due(instance.id, instance.state, deadline, status, sla.timeout))
-        return tuple(sorted(found, key=lambda d: (d.deadline, d.instance)))
+        return tuple(sorted(found, key=_due_order))
 
     def tick(self, instance: Instance, now: dt.datetime) -> Fired:
         """Fire the current state's timeout event if its SLA has passed.
@@ -347,7 +402,7 @@ class Workflow:
         guard must still hold. Returns the instance unchanged, with no events, when
         the SLA has not passed, the state has no timeout, or the timeout is refused.
         """
-        self._own(instance, now)
+        self._own_at(instance, now)
         sla = self._places[instance.state].state.sla
         if sla is None or sla.timeout is None:
             return Fired(instance, ())
@@ -366,40 +421,65 @@ class Workflow:
         states: Mapping[str, str] | None = None,
         actor: Actor = SYSTEM,
     ) -> Fired:
-        """Move an instance of another version of this workflow onto this one.
+        """Move an instance of an older version of this workflow onto this one.
+
+        The instance's fields are checked against this version's fields. An approval
+        in progress does not carry over: when the state has an approval in this
+        version, it starts afresh (``actor`` is the requester); otherwise none is left.
 
         Args:
-            instance: An instance of the same workflow name, any version.
+            instance: An instance of the same workflow name, an older version.
             now: When.
             states: Renamed states, old name to new (default: unchanged names).
             actor: Who migrates (default ``system``).
 
         Raises:
-            InvalidValueError: Another workflow, or the state does not exist in this
-                version (``workflow.migration``).
+            InvalidValueError: ``workflow.migration``: another workflow, a version that
+                is not older, the state does not exist in this version, a field value
+                that does not fit this version's fields, or the state's approval that
+                cannot start.
         """
-        _aware(now)
+        self._own_time(instance, now)
+        version = self.definition.version
         if instance.workflow != self.definition.name:
             message = f"instance of {instance.workflow!r}, not {self.definition.name!r}"
-            raise InvalidValueError(message, code="workflow.migration")
+            raise InvalidValueError(message, code=_MIGRATION)
+        if instance.definition_version >= version:
+            message = (
+                f"instance {instance.id!r} runs version {instance.definition_version}:"
+                f" only an older version migrates to version {version}"
+            )
+            raise InvalidValueError(message, code=_MIGRATION)
         target = (states or {}).get(instance.state, instance.state)
         if target not in self._places:
-            message = (
-                f"state {instance.state!r} has no counterpart in version {self.definition.version}"
-            )
-            raise InvalidValueError(message, code="workflow.migration")
+            message = f"state {instance.state!r} has no counterpart in version {version}"
+            raise InvalidValueError(message, code=_MIGRATION)
+        checked = self._checked_payload(instance.data, "migrate", target)
+        if isinstance(checked, Refusal):
+            raise InvalidValueError(checked.message, code=_MIGRATION)
+        progress = None
+        approval = self._places[target].approval
+        if approval is not None:
+            planned = plan_approval(approval, actor.id, instance.data)
+            if isinstance(planned, tuple):
+                raise InvalidValueError(planned[1], code=_MIGRATION)
+            progress = planned
         payload = MappingProxyType(
-            {"from_version": instance.definition_version, "to_version": self.definition.version}
+            {"from_version": instance.definition_version, "to_version": version}
         )
-        moved = instance._replace(definition_version=self.definition.version)
+        moved = instance._replace(definition_version=version)
         step = self._step(
             instance, actor, "migrate", target, payload=payload, guard_values=EMPTY, now=now
         )
-        return Fired(self._advance(moved, target, step, now, keep_entry=True), (step,))
+        migrated = self._advance(moved, target, step, now, keep_entry=True)
+        fired = self._settle(migrated._replace(approval=progress), now, (step,))
+        if isinstance(fired, Refusal):
+            raise InvalidValueError(fired.message, code=_MIGRATION)
+        return fired
 
     # -- internals --------------------------------------------------------------------
 
-    def _own(self, instance: Instance, now: dt.datetime | None = None) -> None:
+    def _own(self, instance: Instance) -> None:
         if (
             instance.workflow != self.definition.name
             or instance.definition_version != self.definition.version
@@ -410,13 +490,17 @@ class Workflow:
                 f" {self.definition.version}; migrate it first"
             )
             raise InvalidValueError(message, code="workflow.version_mismatch")
-        if now is not None:
-            _aware(now)
-            if now < instance.entered_at:
-                message = (
-                    f"now {now} is before the instance entered its state ({instance.entered_at})"
-                )
-                raise InvalidValueError(message, code="workflow.time_went_back")
+
+    def _own_at(self, instance: Instance, now: dt.datetime) -> None:
+        self._own(instance)
+        self._own_time(instance, now)
+
+    @staticmethod
+    def _own_time(instance: Instance, now: dt.datetime) -> None:
+        _aware(now)
+        if now < instance.entered_at:
+            message = f"now {now} is before the instance entered its state ({instance.entered_at})"
+            raise InvalidValueError(message, code="workflow.time_went_back")
 
     def _attempt(  # noqa: PLR0913 - the documented arguments of fire
         self,
@@ -428,7 +512,7 @@ class Workflow:
         *,
         system: bool,
     ) -> Fired | Refusal:
-        self._own(instance, now)
+        self._own_at(instance, now)
         decided = self._decide(instance, event, actor, payload, system=system)
         if isinstance(decided, Refusal):
             return decided
@@ -455,11 +539,13 @@ class Workflow:
     ) -> (
         tuple[_Move, Mapping[str, object], Mapping[str, object], ApprovalProgress | None] | Refusal
     ):
+        if not isinstance(event, str):
+            return _not_allowed(instance.state, repr(event), self._events_from(instance.state))
         moves = self._moves.get((instance.state, event))
         if moves is None:
             return _not_allowed(instance.state, event, self._events_from(instance.state))
         data = instance.data
-        if payload:
+        if payload is not None:
             checked = self._checked_payload(payload, event, instance.state)
             if isinstance(checked, Refusal):
                 return checked
@@ -468,7 +554,9 @@ class Workflow:
             return moves[0], data, EMPTY, None
         first: Refusal | None = None
         for move in moves:
-            outcome = self._admit(move, instance, actor, data, system=system)
+            outcome = _unsettable(move.transition, payload, instance.state) or self._admit(
+                move, instance, actor, data, system=system
+            )
             if not isinstance(outcome, Refusal):
                 return move, data, *outcome
             first = first or outcome
@@ -520,8 +608,9 @@ class Workflow:
         if place.approval is None:
             return None
         progress = plan_approval(place.approval, actor.id, data)
-        if isinstance(progress, str):
-            return Refusal("workflow.missing_field", event, state, progress)
+        if isinstance(progress, tuple):
+            code, message = progress
+            return Refusal(code, event, state, f"{event!r}: entering {target!r}: {message}")
         return progress
 
     def _go(  # noqa: PLR0913 - everything a move records
@@ -535,7 +624,7 @@ class Workflow:
         guard_values: Mapping[str, object],
         progress: ApprovalProgress | None,
         now: dt.datetime,
-    ) -> Fired:
+    ) -> Fired | Refusal:
         transition = move.transition
         recorded = MappingProxyType(dict(payload)) if payload else EMPTY
         step = self._step(
@@ -558,9 +647,7 @@ class Workflow:
                 Action(name, instance.id, step.version, now, transition.event)
                 for name in transition.emits
             )
-        if progress is not None and progress.granted:
-            return self._conclude(moved, "approve", now, events)
-        return Fired(moved, events)
+        return self._settle(moved, now, events)
 
     def _step(  # noqa: PLR0913 - the fields of a step
         self,
@@ -630,7 +717,7 @@ class Workflow:
         now: dt.datetime,
         comment: str,
     ) -> Fired:
-        self._own(instance, now)
+        self._own_at(instance, now)
         progress = instance.approval
         principal, refusal = approver_refusal(progress, actor, verdict, instance.state)
         if refusal is not None or progress is None or progress.pending is None:
@@ -641,24 +728,45 @@ class Workflow:
         )
         updated = record(progress, decision)
         fired = self._stay(instance, updated, actor, verdict, payload=payload, now=now)
-        if verdict == "reject" or updated.granted:
-            return self._conclude(fired.instance, verdict, now, fired.events)
-        return fired
+        if verdict == "reject":
+            approval = self._places[instance.state].state.approval
+            assert approval is not None  # noqa: S101 - a pending approval has its definition
+            outcome = self._auto_move(fired.instance, REJECTED, approval.rejected, now)
+            if isinstance(outcome, Refusal):
+                raise outcome.error()
+            fired = Fired(outcome.instance, (*fired.events, *outcome.events))
+        settled = self._settle(fired.instance, now, fired.events)
+        if isinstance(settled, Refusal):
+            raise settled.error()
+        return settled
 
-    def _conclude(
-        self,
-        instance: Instance,
-        verdict: Literal["approve", "reject"],
-        now: dt.datetime,
-        events: tuple[Step | Action, ...],
-    ) -> Fired:
-        """Move on after the last approval or a rejection, when the approval says where."""
-        approval = self._places[instance.state].state.approval
-        assert approval is not None  # noqa: S101 - only states with an approval conclude one
-        target = approval.approved if verdict == "approve" else approval.rejected
-        if target is None:
-            return Fired(instance, events)
-        event = APPROVED if verdict == "approve" else REJECTED
+    def _settle(
+        self, instance: Instance, now: dt.datetime, events: tuple[Step | Action, ...]
+    ) -> Fired | Refusal:
+        """Move on from every granted approval that names an ``approved`` state.
+
+        An approval with no applicable step is granted on entry, so one move may lead
+        to another; they stop at an approval still pending, or refuse when they would
+        go round in a circle.
+        """
+        for _ in range(len(self._places) + 1):
+            progress = instance.approval
+            approval = self._places[instance.state].state.approval
+            if progress is None or not progress.granted or approval is None:
+                return Fired(instance, events)
+            if approval.approved is None:
+                return Fired(instance, events)
+            moved = self._auto_move(instance, APPROVED, approval.approved, now)
+            if isinstance(moved, Refusal):
+                return moved
+            instance, events = moved.instance, (*events, *moved.events)
+        message = f"approvals granted on entry lead round in a circle through {instance.state!r}"
+        return Refusal("workflow.approval_loop", APPROVED, instance.state, message)
+
+    def _auto_move(
+        self, instance: Instance, event: str, target: str, now: dt.datetime
+    ) -> Fired | Refusal:
+        """The move an approval makes itself (by ``system``), planning the next approval."""
         step = self._step(
             instance, SYSTEM, event, target, payload=EMPTY, guard_values=EMPTY, now=now
         )
@@ -666,14 +774,20 @@ class Workflow:
         place = self._places[target]
         if place.approval is not None:
             progress = plan_approval(place.approval, SYSTEM.id, moved.data)
-            if isinstance(progress, ApprovalProgress):
-                moved = moved._replace(approval=progress)
-        return Fired(moved, (*events, step))
+            if isinstance(progress, tuple):
+                code, message = progress
+                message = f"{event!r}: entering {target!r}: {message}"
+                return Refusal(code, event, instance.state, message)
+            moved = moved._replace(approval=progress)
+        return Fired(moved, (step,))
 
     def _checked_payload(
         self, payload: Mapping[str, object], event: str, state: str
     ) -> Mapping[str, object] | Refusal:
         fields = self.definition.fields
+        if not isinstance(payload, Mapping):
+            message = f"{event!r}: the payload must be a mapping of fields, not {payload!r:.60}"
+            return Refusal("workflow.bad_payload", event, state, message)
         for name, value in payload.items():
             if name not in fields:
                 message = f"{event!r}: unknown field {name!r} in the payload"
@@ -704,6 +818,19 @@ def _gate(move: _Move, instance: Instance, actor: Actor, *, system: bool) -> Ref
         message = f"{event!r} waits for the approval in {state!r}"
         return Refusal("workflow.approval_pending", event, state, message)
     return None
+
+
+def _unsettable(
+    transition: Transition, payload: Mapping[str, object] | None, state: str
+) -> Refusal | None:
+    """A payload setting a field the transition does not let it set."""
+    if transition.sets is None or not payload:
+        return None
+    extra = sorted(name for name in payload if name not in transition.sets)
+    if not extra:
+        return None
+    message = f"{transition.event!r} may set only {list(transition.sets)}, not {extra}"
+    return Refusal("workflow.bad_payload", transition.event, state, message)
 
 
 def _refused(refusal: Refusal | None) -> InvalidValueError:
@@ -747,11 +874,33 @@ def _evaluate(
         return Refusal("workflow.guard_false", event, state, message, part=expression.source)
     if holds:
         return MappingProxyType(row)
-    part = next((p for p in guard.parts if not p.matches(row)), expression)
+    part = _false_part(guard.parts, row) or expression
     values = MappingProxyType({name: row[name] for name in sorted(part.names)})
     shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
     message = f"{event!r}: {what} is false: {part.source!r} with {shown or 'no fields'}"
     return Refusal("workflow.guard_false", event, state, message, part=part.source, values=values)
+
+
+def _false_part(parts: tuple[Expression, ...], row: Mapping[str, object]) -> Expression | None:
+    """The first ``&&`` part that is false; a part that fails on its own is not it.
+
+    ``10 / n > 2 && n != 0`` is false for ``n == 0`` as a whole, while its first part
+    alone fails: the second part is the false one.
+    """
+    for part in parts:
+        try:
+            if not part.matches(row):
+                return part
+        except EvaluationError:
+            continue
+    return None
+
+
+def _due_order(due: Due) -> tuple[bool, dt.datetime, str]:
+    """Uncountable deadlines first, then the soonest."""
+    if due.deadline is None:
+        return False, dt.datetime.min.replace(tzinfo=dt.UTC), due.instance
+    return True, due.deadline, due.instance
 
 
 def _guard(source: str, cache: ExpressionCache, path: str) -> _Guard:
@@ -806,6 +955,7 @@ def _move(
         or guard
         or check
         or transition.after_approval
+        or transition.sets is not None
         or target.entry
         or target.approval
         or target.state.requires

@@ -9,12 +9,16 @@ import networkx as nx
 if TYPE_CHECKING:
     from salesflow.workflow._definition import WorkflowDefinition
 
-__all__ = ["APPROVED", "REJECTED", "state_graph"]
+__all__ = ["APPROVED", "REJECTED", "RESERVED_EVENTS", "START", "state_graph"]
 
 APPROVED = "approved"
 """The event name of the move an approval makes once granted."""
 REJECTED = "rejected"
 """The event name of the move an approval makes when rejected."""
+START = "start"
+"""The event name of the first step of every history."""
+RESERVED_EVENTS = frozenset({START, APPROVED, REJECTED, "approve", "reject", "delegate", "migrate"})
+"""The events the engine records itself; a transition may not use them."""
 
 
 def state_graph(definition: WorkflowDefinition) -> nx.MultiDiGraph[str]:

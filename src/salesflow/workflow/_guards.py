@@ -21,7 +21,7 @@ import functools
 import math
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, Final, TypeGuard, final
 
 from salesflow.expressions.syntax import (
     Binary,
@@ -95,7 +95,10 @@ class _Range:
 
     def satisfiable(self, *, integral: bool) -> bool:
         if self.allowed is not None:
-            return any(self.admits(value) for value in self.allowed)
+            # An int field never equals 1.5: such allowed values admit nothing.
+            return any(
+                self.admits(value) for value in self.allowed if not integral or _whole(value)
+            )
         if self.low is None or self.high is None:
             return True  # unbounded on a side: infinitely many candidates, finitely excluded
         if integral:
@@ -113,9 +116,8 @@ class _Range:
         last = math.ceil(self.high) - 1 if not self.high_closed else math.floor(self.high)
         if last < first:
             return False
-        inside = sum(
-            1 for v in self.excluded if isinstance(v, int | Decimal) and first <= v <= last
-        )
+        # Only whole excluded values remove an integer: ``x != 2.5`` removes none.
+        inside = sum(1 for v in self.excluded if _whole(v) and first <= v <= last)
         return last - first + 1 > inside
 
 
@@ -241,6 +243,15 @@ def _constant(node: Node) -> Value | None:
     ):
         return -node.operand.value
     return None
+
+
+def _whole(value: Value) -> TypeGuard[int | Decimal]:
+    """Whether a constant is a whole number (``2`` or ``2.0``, not ``2.5`` or ``True``)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
 
 
 def _above(a: Value, b: Value, *, closed: bool) -> bool:

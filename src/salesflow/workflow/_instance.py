@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, NamedTuple, final
+from typing import TYPE_CHECKING, Final, NamedTuple, TypeGuard, final
 
 from salesflow.errors import InvalidValueError
 
@@ -42,7 +42,12 @@ def empty() -> Mapping[str, object]:
 class Actor:
     """Who fires an event: a person's id and the roles they hold.
 
+    ``roles`` may be any iterable of role names, or one role name as a string (never
+    read as its characters).
+
     >>> Actor("zhang.wei", frozenset({"sales"})).roles
+    frozenset({'sales'})
+    >>> Actor("li.na", "sales").roles
     frozenset({'sales'})
     """
 
@@ -50,9 +55,23 @@ class Actor:
     roles: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        """Accept any iterable of roles."""
-        if not isinstance(self.roles, frozenset):
-            object.__setattr__(self, "roles", frozenset(self.roles))
+        """Accept one role name or any iterable of them.
+
+        Raises:
+            InvalidValueError: The id is not a string, or a role is not one
+                (``workflow.bad_actor``).
+        """
+        given: object = self.roles
+        roles = (given,) if isinstance(given, str) else given
+        if not isinstance(self.id, str) or not _all_str(roles):
+            message = f"an actor is a string id and role names, not {self.id!r} {given!r}"
+            raise InvalidValueError(message, code="workflow.bad_actor")
+        if not isinstance(roles, frozenset):
+            object.__setattr__(self, "roles", frozenset(roles))
+
+
+def _all_str(roles: object) -> TypeGuard[Iterable[str]]:
+    return isinstance(roles, Iterable) and all(isinstance(role, str) for role in roles)
 
 
 SYSTEM: Final = Actor("system", frozenset({"system"}))

@@ -90,7 +90,8 @@ def lint(definition: WorkflowDefinition) -> tuple[Problem, ...]:
     Codes (severity):
 
     - ``workflow.unknown_state`` / ``_role`` / ``_field`` / ``_event``, expression
-      errors, ``workflow.duplicate_state`` (error): as `load_workflow`.
+      errors, ``workflow.duplicate_state``, ``workflow.duplicate_step``,
+      ``workflow.reserved_event`` (error): as `load_workflow`.
     - ``workflow.no_terminal`` (error): no terminal state at all.
     - ``workflow.unreachable`` (warning): no path from the initial state.
     - ``workflow.dead_end`` (error): a non-terminal state with no way out.
@@ -101,7 +102,12 @@ def lint(definition: WorkflowDefinition) -> tuple[Problem, ...]:
       from the same state can both fire (proved, or one has no guard).
     - ``workflow.guards_not_proved_disjoint`` (warning): could not be proved either way.
     - ``workflow.quorum_unreachable`` (error): an approval that cannot get enough
-      distinct approvers.
+      distinct approvers (steps by role are assumed to have enough; an approver
+      expression counts as one person).
+    - ``workflow.stuck_after_approval`` (error): an approval with no ``approved``
+      state in a state no transition leaves: granted, it goes nowhere.
+    - ``workflow.after_approval_without_approval`` (error): an ``after_approval``
+      transition out of a state without an approval: it can never fire.
     - ``workflow.sla_on_terminal``, ``workflow.leaves_terminal``,
       ``workflow.outcome_not_terminal`` (warning).
 
@@ -294,18 +300,55 @@ def _pair_problem(
             return None
     if verdict is Overlap.DISJOINT:
         return None
+    guards = f"{_shown(a.guard)} and {_shown(b.guard)}"
+    if a.roles and b.roles and set(a.roles).isdisjoint(b.roles):
+        message = (
+            f"{head}: {guards} could not be proved disjoint; only an actor holding roles"
+            f" of both ({sorted(a.roles)} and {sorted(b.roles)}) can fire both"
+        )
+        return _problem("workflow.guards_not_proved_disjoint", Severity.WARNING, message, path)
     if verdict is Overlap.OVERLAPPING:
-        message = f"{head} can both fire: guards {a.guard!r} and {b.guard!r} overlap"
+        message = f"{head} can both fire: {guards} overlap"
         return _problem("workflow.overlapping_guards", Severity.ERROR, message, path)
-    message = f"{head}: guards {a.guard!r} and {b.guard!r} could not be proved disjoint"
+    message = f"{head}: {guards} could not be proved disjoint"
     return _problem("workflow.guards_not_proved_disjoint", Severity.WARNING, message, path)
+
+
+def _shown(guard: str | None) -> str:
+    return "no guard" if guard is None else f"guard {guard!r}"
 
 
 def _approval_problems(definition: WorkflowDefinition) -> list[Problem]:
     problems = []
+    leaving = {source for t in definition.transitions for source in t.source}
     for index, state in enumerate(definition.states):
-        if state.approval is not None:
-            problems += _quorum_problems(state.approval, f"workflow.states[{index}].approval")
+        where = f"workflow.states[{index}].approval"
+        if state.approval is None:
+            continue
+        problems += _quorum_problems(state.approval, where)
+        if state.approval.approved is None and state.name not in leaving:
+            message = (
+                f"once the approval in {state.name!r} is granted nothing moves on: it names"
+                " no approved state and no transition leaves the state"
+            )
+            problems.append(
+                _problem("workflow.stuck_after_approval", Severity.ERROR, message, where)
+            )
+    with_approval = {s.name for s in definition.states if s.approval is not None}
+    for index, transition in enumerate(definition.transitions):
+        if not transition.after_approval:
+            continue
+        for number, source in enumerate(transition.source):
+            if source in with_approval:
+                continue
+            message = (
+                f"{transition.event!r} waits for an approval, but {source!r} has none:"
+                " it can never fire from there"
+            )
+            path = f"workflow.transitions[{index}].source[{number}]"
+            problems.append(
+                _problem("workflow.after_approval_without_approval", Severity.ERROR, message, path)
+            )
     return problems
 
 
@@ -313,13 +356,17 @@ def _quorum_problems(approval: Approval, where: str) -> list[Problem]:
     problems = []
     named_only = []
     for number, step in enumerate(approval.steps):
-        if step.roles or step.approver is not None:
+        if step.roles:
             continue  # role holders are not known here: assume enough
-        named_only.append(step)
-        if step.quorum > len(set(step.people)):
+        if step.approver is None:
+            named_only.append(step)
+        # An approver expression names one person at most.
+        most = len(set(step.people)) + (step.approver is not None)
+        if step.quorum > most:
+            chosen = " and the one its approver expression names" if step.approver else ""
             message = (
                 f"step {step.name!r} needs {step.quorum} approvals from only"
-                f" {len(set(step.people))} named people"
+                f" {len(set(step.people))} named people{chosen}"
             )
             problems.append(
                 _problem(

@@ -16,7 +16,7 @@ from salesflow.errors import InvalidValueError
 from salesflow.workflow._graph import state_graph
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from salesflow.workflow._definition import WorkflowDefinition
 
@@ -26,11 +26,21 @@ __all__ = ["Edge", "StatePath", "coverage_paths", "shortest_paths", "simple_path
 @final
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """One move: from ``source`` on ``event`` to ``target``."""
+    """One move: from ``source`` on ``event`` to ``target``.
+
+    Attributes:
+        source: The state it leaves.
+        event: The event; ``"approved"``/``"rejected"`` for an approval's own moves.
+        target: The state it enters.
+        transition: The index in ``definition.transitions`` of the transition it
+            takes, telling apart parallel transitions on one event between the same
+            states; ``None`` for an approval's own moves. Default ``None``.
+    """
 
     source: str
     event: str
     target: str
+    transition: int | None = None
 
 
 @final
@@ -95,8 +105,8 @@ def simple_paths(definition: WorkflowDefinition, max_moves: int) -> Iterator[Sta
         max_moves: The longest path to list (a bound: their number can grow
             exponentially with the graph).
     """
-    if max_moves < 0:
-        message = f"max_moves must be >= 0, not {max_moves}"
+    if isinstance(max_moves, bool) or not isinstance(max_moves, int) or max_moves < 0:
+        message = f"max_moves must be an int >= 0, not {max_moves!r}"
         raise InvalidValueError(message, code="workflow.bad_bound")
     graph = state_graph(definition)
     start = definition.initial
@@ -111,22 +121,38 @@ def simple_paths(definition: WorkflowDefinition, max_moves: int) -> Iterator[Sta
         for edges in nx.all_simple_edge_paths(graph, start, terminal, cutoff=max_moves):
             # On a multigraph each edge is (source, target, key); the key is the event.
             triples = cast("list[tuple[str, str, str]]", edges)
-            yield StatePath(start, tuple(Edge(a, key, b) for a, b, key in triples))
+            yield StatePath(
+                start,
+                tuple(Edge(a, key, b, graph.edges[a, b, key]["index"]) for a, b, key in triples),
+            )
 
 
 def coverage_paths(definition: WorkflowDefinition) -> tuple[StatePath, ...]:
     """Paths from the initial state that together take every reachable move once at least.
 
-    Each path reaches a move's source by a shortest path, takes the move, then goes on
-    to the nearest terminal state when there is one.
+    A move is a transition from one of its sources (parallel transitions on one event
+    between the same states are distinct moves, told apart by `Edge.transition`), or
+    an approval's own ``approved``/``rejected`` move. Each path reaches a move's source
+    by a shortest path, takes the move, then goes on to the nearest terminal state when
+    there is one.
     """
     graph = state_graph(definition)
     tree = _bfs_tree(definition)
     onward = _nearest_terminal_tree(definition)
+    moves = [
+        Edge(source, transition.event, transition.target, index)
+        for index, transition in enumerate(definition.transitions)
+        for source in transition.source
+    ]
+    moves += [
+        Edge(source, event, target)
+        for source, target, event, index in _moves(graph.edges(keys=True, data="index"))
+        if index is None
+    ]
     paths = []
     covered: set[Edge] = set()
-    for source, target, event in graph.edges(keys=True):
-        edge = Edge(source, event, target)
+    for edge in moves:
+        source, target = edge.source, edge.target
         if source not in tree or edge in covered:
             continue
         head = _walk_back(tree, definition.initial, source)
@@ -145,11 +171,16 @@ def _bfs_tree(definition: WorkflowDefinition) -> dict[str, Edge | None]:
     queue = deque([start])
     while queue:
         node = queue.popleft()
-        for _, target, event in graph.out_edges(node, keys=True):
+        for _, target, event, index in _moves(graph.out_edges(node, keys=True, data="index")):
             if target not in tree:
-                tree[target] = Edge(node, event, target)
+                tree[target] = Edge(node, event, target, index)
                 queue.append(target)
     return tree
+
+
+def _moves(edges: Iterable[object]) -> list[tuple[str, str, str, int | None]]:
+    """A multigraph's (source, target, event, transition index) edges, typed."""
+    return cast("list[tuple[str, str, str, int | None]]", list(edges))
 
 
 def _walk_back(tree: dict[str, Edge | None], start: str, end: str) -> StatePath:
@@ -172,9 +203,9 @@ def _nearest_terminal_tree(definition: WorkflowDefinition) -> dict[str, Edge | N
     queue = deque(terminals)
     while queue:
         node = queue.popleft()
-        for source, _, event in graph.in_edges(node, keys=True):
+        for source, _, event, index in _moves(graph.in_edges(node, keys=True, data="index")):
             if source not in onward:
-                onward[source] = Edge(source, event, node)
+                onward[source] = Edge(source, event, node, index)
                 queue.append(source)
     return onward
 

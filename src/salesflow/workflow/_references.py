@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, final
 
 from salesflow.errors import DefinitionError, ExpressionSyntaxError, Location, Problem, Severity
 from salesflow.expressions import Expression, FieldType, Schema, compile_expression
+from salesflow.workflow._graph import RESERVED_EVENTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -171,8 +172,18 @@ def _approval_problems(
         for key, name in (("approved", approval.approved), ("rejected", approval.rejected))
         if name is not None and name not in known
     ]
+    seen: set[str] = set()
     for number, step in enumerate(approval.steps):
         at = f"{where}.steps[{number}]"
+        if step.name in seen:
+            # Decisions are recorded by step name: two steps of one name would share them.
+            message = f"approval step {step.name!r} is defined more than once"
+            problems.append(
+                Problem(
+                    "workflow.duplicate_step", Severity.ERROR, message, Location(path=f"{at}.name")
+                )
+            )
+        seen.add(step.name)
         problems += _role_names(step.roles, parts.roles, f"{at}.roles")
         if cache is not None:
             if step.when is not None:
@@ -197,10 +208,20 @@ def _transition_problems(  # noqa: PLR0913 - the transition and the context it i
         for i, name in enumerate(transition.source)
         if name not in known
     ]
+    if transition.event in RESERVED_EVENTS:
+        message = (
+            f"event {transition.event!r} is the engine's own; reserved: {sorted(RESERVED_EVENTS)}"
+        )
+        problems.append(
+            Problem(
+                "workflow.reserved_event", Severity.ERROR, message, Location(path=f"{where}.event")
+            )
+        )
     if transition.target not in known:
         problems.append(_unknown("state", transition.target, f"{where}.target"))
     problems += _role_names(transition.roles, parts.roles, f"{where}.roles")
     problems += _field_names(transition.requires, parts.schema, f"{where}.requires")
+    problems += _field_names(transition.sets or (), parts.schema, f"{where}.sets")
     if transition.guard is not None and cache is not None:
         problems += cache.compile(transition.guard, "bool", f"{where}.guard")[1]
     if checks is not None and transition.check is not None and transition.check not in checks:

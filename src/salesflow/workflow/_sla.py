@@ -24,16 +24,17 @@ class Due:
     Attributes:
         instance: The instance's id.
         state: The state whose SLA it is.
-        deadline: When the SLA ends.
-        status: ``"breached"`` (``now`` is at or past the deadline) or ``"at_risk"``
-            (within the state's ``warn_before`` of it).
+        deadline: When the SLA ends; ``None`` when it is ``"not_covered"``.
+        status: ``"breached"`` (``now`` is at or past the deadline), ``"at_risk"``
+            (within the state's ``warn_before`` of it), or ``"not_covered"`` (the
+            deadline falls outside the calendar's years and cannot be counted).
         timeout: The event ``tick`` will fire, if the SLA has one.
     """
 
     instance: str
     state: str
-    deadline: dt.datetime
-    status: Literal["breached", "at_risk"]
+    deadline: dt.datetime | None
+    status: Literal["breached", "at_risk", "not_covered"]
     timeout: str | None
 
 
@@ -43,7 +44,11 @@ def deadline_of(sla: Sla, entered: dt.datetime, calendar: BusinessCalendar | Non
     ``"Nh"``/``"Nm"``: N working hours/minutes on the calendar
     (``BusinessCalendar.add_business_time``). ``"Nd"``: the end of the N-th business
     day after the day of entry, in the calendar's zone. Without a calendar, elapsed
-    time (a day is 24 hours).
+    time counted in UTC, so a day is 24 real hours and an hour an hour, whatever
+    daylight saving time does to the wall clock; the result is in ``entered``'s zone.
+
+    Raises:
+        CalendarError: The deadline falls outside the calendar's years.
     """
     amount, unit = sla.allowance
     return _shift(entered, amount, unit, calendar)
@@ -65,7 +70,8 @@ def _shift(
 ) -> dt.datetime:
     if calendar is None:
         delta = dt.timedelta(days=amount) if unit == "d" else duration_of(amount, unit)
-        return start + delta
+        # Aware datetimes add wall-clock time in their own zone; UTC adds real time.
+        return (start.astimezone(dt.UTC) + delta).astimezone(start.tzinfo)
     if unit != "d":
         return calendar.add_business_time(start, duration_of(amount, unit))
     zone = zoneinfo.ZoneInfo(calendar.timezone)
