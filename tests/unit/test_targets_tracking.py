@@ -113,7 +113,12 @@ def test_a_node_ahead_of_its_phased_target_is_ahead():
 def test_working_days_measure_elapsed_and_remaining_time_when_given():
     china = BusinessCalendar.for_country("CN", years=2026)
     row = track(GRID, BOOKED, at=AT, business=china).status("co", "FY2026-Q1")
-    assert row.remaining_days == china.count_business_days(D(2026, 2, 15), D(2026, 3, 31))
+    # Counted by hand: Feb 24-27 and the make-up Saturday Feb 28 (Spring Festival takes
+    # Feb 16-23), then March's 22 weekdays.
+    assert row.remaining_days == 5 + 22
+    # Elapsed: January's 22 weekdays less Jan 1-2, plus the make-up Sun Jan 4 (21), and
+    # Feb 2-13 plus the make-up Sat Feb 14 (11), of Q1's 21 + 16 + 22 working days.
+    assert row.elapsed == Fraction(21 + 11, 21 + 16 + 22)
 
 
 def test_before_the_period_starts_nothing_is_elapsed_or_projected():
