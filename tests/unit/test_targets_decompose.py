@@ -255,9 +255,8 @@ def test_explain_gives_share_parent_and_amounts_in_words():
     assert why.source is CellSource.SHARE
     assert why.parent == "co"
     assert why.share == Fraction(2, 3)
-    assert (
-        str(why) == "ann FY2026-Q2: 0.50 CNY = 2/3 (66.67%) of 0.75 CNY shared under co (0.75 CNY)"
-    )
+    shown = "ann FY2026-Q2: 0.50 CNY = 2/3 (66.67%) of 0.75 CNY shared under co (0.75 CNY)"
+    assert str(why) == f"{shown} [capacity 2]"
 
 
 def test_long_rows_list_every_node_and_period_at_the_asked_grain():
@@ -405,3 +404,21 @@ def test_teams_weighted_by_their_people_give_an_empty_teams_target_to_the_others
     # April: h's 2 days against a's 30.
     assert grid.value("T2", "FY2026-M04") == Money("62.50", "CNY")
     assert grid.check() == []
+
+
+def test_explain_says_what_the_weight_is_made_of_active_days_and_ramp():
+    org = OrgTree.from_records(
+        [
+            {"id": "co"},
+            {"id": "old", "parent": "co"},
+            {"id": "new", "parent": "co", "start": "2026-04-16"},
+        ]
+    )
+    grid = decompose(_plan(total=1200, grain="month", ramp=["0.5"]), org)
+    assert grid.explain("new", "FY2026-M04").basis == "equal weight, active 15 of 30 days, ramp 50%"
+    # May 16 starts month two of tenure: 15 days at 50%, 16 at 100%.
+    assert (
+        grid.explain("new", "FY2026-M05").basis
+        == f"equal weight, ramp {(15 * 50 + 16 * 100) / 31:.4g}%"
+    )
+    assert grid.explain("old", "FY2026-M05").basis == "equal weight"

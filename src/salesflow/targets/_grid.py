@@ -15,7 +15,7 @@ from salesflow.errors import CalendarError, InvalidValueError, Location, Problem
 from salesflow.money import Money
 from salesflow.periods import Grain
 from salesflow.targets._decompose import decompose_reference, decompose_vectorized
-from salesflow.targets._layout import ABSENT, NO_LOCK, ROOT, Layout, build_layout
+from salesflow.targets._layout import ABSENT, NO_LOCK, ROOT, Layout, build_layout, weight_basis
 from salesflow.targets._plan import FreedTarget
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ class Derivation:
             the locked reports' numbers).
         weight: This node's weight among them.
         total_weight: The sum of the weights, the gap's included.
+        basis: What the node's weight is made of, in the plan's words
+            (``"capacity 2, active 3 of 7 days, ramp 50%"``).
         share: ``weight / total_weight``, exact.
     """
 
@@ -71,6 +73,7 @@ class Derivation:
     shared: Money | int | None = None
     weight: int = 0
     total_weight: int = 0
+    basis: str = ""
 
     @property
     def share(self) -> Fraction:
@@ -82,9 +85,10 @@ class Derivation:
         head = f"{self.node} {self.period.label}: {self.amount}"
         if self.source is CellSource.SHARE:
             share = self.share
+            basis = f" [{self.basis}]" if self.basis else ""
             return (
                 f"{head} = {share} ({float(share * 100):.4g}%) of {self.shared} "
-                f"shared under {self.parent} ({self.parent_amount})"
+                f"shared under {self.parent} ({self.parent_amount}){basis}"
             )
         if self.source is CellSource.LOCK:
             return f"{head}: a locked number, phased like the total"
@@ -351,6 +355,7 @@ class TargetGrid:
             shared=self._unit(parent_amount - int(layout.locked[row, locked].sum())),
             weight=int(layout.weight[row, column]),
             total_weight=total_weight,
+            basis=weight_basis(layout, row, column),
         )
 
     def _unit(self, units: int) -> Money | int:
@@ -445,8 +450,9 @@ def decompose(plan: TargetPlan, org: OrgTree, *, engine: Engine = "vectorized") 
     >>> grid = decompose(plan, org)
     >>> grid.value("ann"), grid.value("bob", "FY2026-Q1")
     (Money('900000.00', 'CNY'), Money('75000.00', 'CNY'))
-    >>> print(grid.explain("bob", "FY2026-M02"))
-    bob FY2026-M02: 25000.00 CNY = 1/4 (25%) of 100000.00 CNY shared under co (100000.00 CNY)
+    >>> why = grid.explain("bob", "FY2026-M02")
+    >>> why.share, why.shared, why.basis
+    (Fraction(1, 4), Money('100000.00', 'CNY'), 'capacity 1')
     """
     return grid_from_layout(build_layout(plan, org), engine)
 

@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Final, final
 
 import numpy as np
@@ -57,6 +58,7 @@ class Layout:
 
     Attributes:
         plan: The plan.
+        org: The org it was laid out on.
         periods: The plan's finest periods, in order (P of them).
         nodes: Every node id of the org (N of them), in the org's record order.
         root: The position of the root in `nodes`.
@@ -70,6 +72,7 @@ class Layout:
     """
 
     plan: TargetPlan
+    org: OrgTree
     periods: tuple[Period, ...]
     nodes: tuple[str, ...]
     root: int
@@ -146,6 +149,7 @@ def build_layout(plan: TargetPlan, org: OrgTree) -> Layout:
     _weights_from_reports(plan, org, (parent, depth), (weight, gap_weight))
     return Layout(
         plan=plan,
+        org=org,
         periods=periods,
         nodes=nodes,
         root=root,
@@ -159,6 +163,49 @@ def build_layout(plan: TargetPlan, org: OrgTree) -> Layout:
         gap_weight=gap_weight,
         locked=_locked(plan, position, parent),
     )
+
+
+def weight_basis(layout: Layout, row: int, column: int) -> str:
+    """What a node's weight in a period is made of, in the plan's words.
+
+    For example ``"capacity 2, active 3 of 7 days, ramp 50%"``: the rule's number,
+    the days of the period it was active (when not all), and its average ramp factor
+    over them (when not 100%).
+    """
+    node, period, plan, org = layout.nodes[column], layout.periods[row], layout.plan, layout.org
+    history = org.history(node)
+    member = next(m for m in history if m.last_day >= period.start)
+    rule = _rule_for(plan, member.role)
+    parts = [_rule_words(rule, member)]
+    active = org.active_days(node, period.start, period.end)
+    if active != period.days:
+        parts.append(f"active {active} of {period.days} days")
+    carried = sum(
+        factor
+        * max(
+            0,
+            (
+                min(m.last_day.toordinal(), last, period.end.toordinal())
+                - max(m.first_day.toordinal(), first, period.start.toordinal())
+                + 1
+            ),
+        )
+        for m in history
+        for first, last, factor in _ramp_segments(plan, history[0].start)
+    )
+    if active and carried != RAMP_SCALE * active:
+        parts.append(f"ramp {float(Fraction(carried, RAMP_SCALE * active) * 100):.4g}%")
+    return ", ".join(parts)
+
+
+def _rule_words(rule: OrgRule | None, member: OrgMember) -> str:
+    if rule is None or rule.method is OrgMethod.EQUAL:
+        return "equal weight"
+    if rule.method is OrgMethod.REPORTS:
+        return "the sum of its reports' weights"
+    value = _raw_weight(rule, member)
+    what = rule.attribute if rule.method is OrgMethod.ATTRIBUTE else "history"
+    return f"{what} {value}"
 
 
 def phase(total: int, plan: TargetPlan, active: Sequence[bool] | None) -> list[int]:
