@@ -23,6 +23,7 @@ from salesflow.expressions import compile_expression
 from salesflow.money import Money, allocate, to_minor_units_array
 from salesflow.periods import BusinessCalendar, Grain, MonthlyCalendar, RetailCalendar
 from salesflow.targets import OrgTree, decompose, load_plan
+from salesflow.workflow import Actor, Workflow, lint, load_workflow, to_mermaid
 
 COMPANY = Path(__file__).parent / "company"
 
@@ -160,6 +161,43 @@ def targets_section() -> None:
     print(", Q4 under", grid.explain(mover, "FY2026-M11-W2").parent)
 
 
+def workflow_section() -> None:
+    """A deal through the sales process, with a cross-department discount approval."""
+    heading("Workflow")
+    definition = load_workflow(
+        (Path(__file__).parent / "workflows" / "deal.yaml").read_text(encoding="utf-8")
+    )
+    findings = len(lint(definition))
+    print(f"{definition.name}: {len(definition.states)} states, lint findings: {findings}")
+    wf = Workflow(definition)
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=shanghai)
+    rep = Actor("wang.fang", {"销售"})
+    manager, finance = Actor("zhou", {"销售经理"}), Actor("wu", {"财务"})
+    director = Actor("zhao.director")
+    deal = wf.start("D0042", now=now, actor=rep)
+    deal, _ = wf.fire(
+        deal, "确认需求", rep, {"customer": "杭州数智物流", "region": "华东"}, now=now
+    )
+    deal, _ = wf.fire(deal, "提交报价", rep, {"amount": Decimal("1500000.00")}, now=now)
+    deal, events = wf.fire(deal, "申请折扣", rep, {"discount": 12}, now=now)
+    names = [getattr(e, "name", None) or e.event for e in events]
+    print(f"  a 12% discount on ¥1,500,000 goes to approval; events to store: {names}")
+    refused = wf.check(deal, "签约", rep)
+    print(f"  signing now is refused ({refused.code}): {refused.message}")
+    steps = [s.name for s in deal.approval.steps]
+    print(f"  approval steps planned: {steps}")
+    for approver in (manager, finance, director):
+        deal = wf.approve(deal, approver, now=now + dt.timedelta(hours=2)).instance
+    print(f"  after 销售经理, 财务 and the regional director approve: {deal.state}")
+    deal, _ = wf.fire(deal, "签约", rep, {"contract_signed": True}, now=now + dt.timedelta(days=3))
+    print(f"  signed: {deal.state} at version {deal.version}; history:")
+    for step in deal.history:
+        where = f"{step.source} -> {step.target}"
+        print(f"    {step.at:%m-%d %H:%M}  {step.actor:<14} {step.event:<9} {where}")
+    print("  diagram (Mermaid), first lines:", " | ".join(to_mermaid(definition).splitlines()[:3]))
+
+
 def main() -> None:
     """Run every section."""
     print("salesflow tour — 华夏销售有限公司, FY2026")
@@ -168,6 +206,7 @@ def main() -> None:
     business_time_section()
     expressions_section()
     targets_section()
+    workflow_section()
 
 
 if __name__ == "__main__":

@@ -54,5 +54,5 @@ def test_printed_results_shown_in_comments_are_what_the_code_prints():
 def test_the_main_job_runs_and_says_what_it_shows():
     completed = _run(str(ROOT / "examples" / "tour.py"))
     assert completed.returncode == 0, completed.stderr
-    for heading in ("Money", "Fiscal calendar", "Business time", "Expressions", "Org"):
+    for heading in ("Money", "Fiscal calendar", "Business time", "Expressions", "Org", "Workflow"):
         assert heading in completed.stdout
