@@ -2,7 +2,8 @@
 
 华夏销售 (a 30-person sales org in three regions) sets its FY2026 new-contract target,
 breaks it down to every rep and week, checks its deals against rules written as text,
-and works out deadlines in China's business time. Run it with:
+works out deadlines in China's business time, and takes a deal through its sales
+process with a cross-department discount approval. Run it with:
 
     python examples/tour.py
 
