@@ -5,7 +5,8 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-from hypothesis import example, given, settings
+import pytest
+from hypothesis import Phase, example, find, given, settings
 from hypothesis import strategies as st
 
 from salesflow.expressions import compile_expression
@@ -24,7 +25,7 @@ from salesflow.workflow import (
     state_graph,
 )
 
-from strategies.workflow import GUARD_FIELDS, definitions, event_walks, guards
+from strategies.workflow import GUARD_FIELDS, definitions, event_walks, guards, plain_definitions
 
 T0 = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
 ANYONE = Actor("anyone")
@@ -68,9 +69,26 @@ def test_guard_verdict_does_not_depend_on_the_order_of_the_pair(first, second):
 def test_generated_definitions_lint_clean_and_round_trip(definition):
     assert lint(definition) == ()
     assert load_workflow(dump_workflow(definition)) == definition
+    Workflow(definition)  # and compile for running
 
 
-@given(definitions())
+@pytest.mark.parametrize(
+    ("feature", "present"),
+    [
+        ("a guard", lambda d: any(t.guard for t in d.transitions)),
+        ("roles", lambda d: any(t.roles for t in d.transitions)),
+        ("entry criteria", lambda d: any(s.entry for s in d.states)),
+        ("an approval", lambda d: any(s.approval for s in d.states)),
+        ("an SLA with a timeout", lambda d: any(s.sla and s.sla.timeout for s in d.states)),
+    ],
+)
+def test_generated_definitions_sometimes_carry_rules_not_only_bare_chains(feature, present):
+    no_shrinking = settings(max_examples=200, database=None, phases=[Phase.generate])
+    found = find(definitions(), present, settings=no_shrinking)
+    assert present(found), feature
+
+
+@given(plain_definitions())
 def test_shortest_paths_replay_to_their_terminal_state(definition):
     wf = Workflow(definition)
     paths = shortest_paths(definition)
@@ -82,7 +100,7 @@ def test_shortest_paths_replay_to_their_terminal_state(definition):
         assert instance.state == terminal
 
 
-@given(definitions())
+@given(plain_definitions())
 def test_coverage_paths_take_every_move_and_replay(definition):
     wf = Workflow(definition)
     paths = coverage_paths(definition)
@@ -109,7 +127,7 @@ def test_simple_paths_never_repeat_a_state_and_respect_the_bound(definition, bou
 @settings(max_examples=30)
 @given(st.data())
 def test_event_walks_fire_without_refusal_on_unguarded_definitions(data):
-    definition = data.draw(definitions())
+    definition = data.draw(plain_definitions())
     events = data.draw(event_walks(definition))
     wf = Workflow(definition)
     instance = wf.start("w", now=T0)
@@ -157,7 +175,7 @@ TestDealMachine = DealMachine.TestCase
 @settings(max_examples=30)
 @given(st.data())
 def test_fast_path_and_general_path_produce_the_same_change(data):
-    definition = data.draw(definitions())
+    definition = data.draw(plain_definitions())
     events = data.draw(event_walks(definition))
     wf = Workflow(definition)
     instance = wf.start("w", now=T0)

@@ -23,6 +23,7 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "workflows" / "deal.yaml"
 SALES = Actor("li.na", {"销售"})
 MANAGER = Actor("zhou", {"销售经理"})
 FINANCE = Actor("wu", {"财务"})
+MANAGER_OF_W = Actor("m1", {"mgr"})
 
 
 def _workflow(*steps, **approval):
@@ -359,3 +360,67 @@ def test_the_example_locks_discount_and_amount_once_approved():
     assert deal.state == "合同谈判"
     changed = {"contract_signed": True, "discount": 60}
     assert _code(lambda: wf.fire(deal, "签约", SALES, changed, now=T0)) == "workflow.bad_payload"
+
+
+def _approved_into(ok_state, rejected_state=None):
+    definition = WorkflowDefinition(
+        name="w",
+        initial="draft",
+        fields={"amount": "int", "contract": "string?"},
+        roles=["mgr"],
+        states=[
+            State(name="draft"),
+            State(
+                name="review",
+                approval=Approval(
+                    steps=[ApprovalStep(name="m", roles=["mgr"])], approved="ok", rejected="no"
+                ),
+            ),
+            ok_state,
+            rejected_state or State(name="no", terminal=True),
+        ],
+        transitions=[Transition(event="submit", source="draft", target="review")],
+    )
+    return Workflow(definition)
+
+
+@pytest.mark.parametrize(
+    ("ok", "code", "said"),
+    [
+        (
+            State(name="ok", terminal=True, requires=["contract"]),
+            "workflow.missing_field",
+            "entering 'ok' requires ['contract']",
+        ),
+        (
+            State(name="ok", terminal=True, entry="amount < 1000"),
+            "workflow.guard_false",
+            "entry criteria of 'ok' is false: 'amount < 1000' with amount=5000",
+        ),
+    ],
+)
+def test_a_granted_approval_does_not_move_into_a_state_the_instance_does_not_qualify_for(
+    ok, code, said
+):
+    wf = _approved_into(ok)
+    review = wf.fire(wf.start("R", {"amount": 5000}, now=T0), "submit", REQUESTER, now=T0)
+    with pytest.raises(InvalidValueError) as caught:
+        wf.approve(review.instance, MANAGER_OF_W, now=T0)
+    assert caught.value.code == code
+    assert said in caught.value.message
+
+
+def test_a_rejection_does_not_move_into_a_state_the_instance_does_not_qualify_for():
+    wf = _approved_into(
+        State(name="ok", terminal=True), State(name="no", terminal=True, requires=["contract"])
+    )
+    review = wf.fire(wf.start("R", {"amount": 5}, now=T0), "submit", REQUESTER, now=T0)
+    assert _code(lambda: wf.reject(review.instance, MANAGER_OF_W, now=T0)) == (
+        "workflow.missing_field"
+    )
+
+
+def test_an_approval_granted_into_a_state_the_instance_qualifies_for_moves_on():
+    wf = _approved_into(State(name="ok", terminal=True, requires=["amount"], entry="amount > 0"))
+    review = wf.fire(wf.start("R", {"amount": 5}, now=T0), "submit", REQUESTER, now=T0)
+    assert wf.approve(review.instance, MANAGER_OF_W, now=T0).instance.state == "ok"

@@ -171,7 +171,7 @@ def _two_guards(first, second, fields):
         ('region in ["华东", "华南"]', 'region == "华北"', {"region": "string"}),
         ('region in ["华东"]', '!(region in ["华东"])', {"region": "string"}),
         ("vip", "!vip", {"vip": "bool"}),
-        ("n > 1 && n < 2", "n == 5", {"n": "int"}),
+        ("n > 1 && n < 3", "n == 5", {"n": "int"}),
         ("x > 3 && y == 1", "x < 2 && y == 1", {"x": "int", "y": "int"}),
         ("-5 > x", "x >= -5", {"x": "int"}),
     ],
@@ -299,3 +299,78 @@ def test_unguarded_transitions_for_disjoint_roles_are_only_a_warning_and_say_no_
     )
     assert "no guard and no guard" in problem.message
     assert "None" not in problem.message
+
+
+def test_cold_lint_parses_each_distinct_guard_once(monkeypatch):
+    """Compiling a guard and proving overlaps read one parse; big definitions repeat guards.
+
+    The constants are unlike any other test's, so no cache from an earlier test hides
+    a second parse.
+    """
+    from lark import Lark  # noqa: PLC0415 - the parser every expression goes through
+
+    parsed = []
+    original = Lark.parse
+
+    def counting(self, text, *args, **kwargs):
+        parsed.append(text)
+        return original(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Lark, "parse", counting)
+    guards = ["amount < 918273", "amount >= 918273", "amount < 918274 && amount > 17"]
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("route", "a", "b", guard=guard) for guard in guards]
+        + [_t("again", "a", "b", guard=guard) for guard in guards],
+        fields={"amount": "int"},
+    )
+    lint(definition)
+    assert sorted(parsed) == sorted(guards)
+
+
+@pytest.mark.parametrize(
+    ("guard", "fields"),
+    [
+        ("n > 1 && n < 2", {"n": "int"}),
+        ('r == "a" && r == "b"', {"r": "string"}),
+        ("vip && !vip", {"vip": "bool"}),
+        ("amount >= 10 && amount < 10", {"amount": "decimal(2)"}),
+    ],
+)
+def test_a_guard_that_can_never_hold_is_a_warning_at_its_location(guard, fields):
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("go", "a", "b"), _t("skip", "a", "b", guard=guard)],
+        fields=fields,
+    )
+    problems = [p for p in lint(definition) if p.code == "workflow.guard_never_holds"]
+    assert [(p.severity, p.location.path) for p in problems] == [
+        (Severity.WARNING, "workflow.transitions[1].guard")
+    ]
+    assert guard in problems[0].message
+
+
+def test_entry_criteria_that_can_never_hold_are_a_warning_at_the_state():
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True, entry="n < 0 && n > 0")],
+        [_t("go", "a", "b")],
+        fields={"n": "int"},
+    )
+    assert ("workflow.guard_never_holds", "workflow.states[1].entry") in _found(definition)
+
+
+@pytest.mark.parametrize(
+    ("guard", "fields"),
+    [
+        ("n > 1 && n < 3", {"n": "int"}),
+        ("n > 1 && n < 2", {"n": "double"}),  # 1.5
+        ("n > 1 || n < 0", {"n": "int"}),  # not proved either way: no finding
+    ],
+)
+def test_a_guard_some_input_satisfies_is_not_reported(guard, fields):
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("go", "a", "b", guard=guard)],
+        fields=fields,
+    )
+    assert "workflow.guard_never_holds" not in {p.code for p in lint(definition)}

@@ -8,7 +8,16 @@ from pydantic import ValidationError
 
 from salesflow.errors import InvalidValueError
 from salesflow.periods import BusinessCalendar
-from salesflow.workflow import Actor, Sla, State, Transition, Workflow, WorkflowDefinition
+from salesflow.workflow import (
+    Actor,
+    Fired,
+    Refusal,
+    Sla,
+    State,
+    Transition,
+    Workflow,
+    WorkflowDefinition,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 2026-03-06 is a Friday; the default working hours are 09-12 and 13-18.
@@ -135,11 +144,49 @@ def test_tick_fires_the_timeout_once_the_deadline_has_passed():
     assert after.instance.history[-1].actor == "system"
 
 
-def test_tick_leaves_the_instance_when_the_timeout_guard_is_false():
+def test_a_refused_timeout_returns_the_refusal_saying_the_guard_is_false():
     wf = _workflow(Sla(within="2h", timeout="expire"), guard="ok")
     instance = wf.start("a", {"ok": False}, now=FRIDAY_5PM)
-    fired = wf.tick(instance, dt.datetime(2026, 3, 20, tzinfo=SHANGHAI))
-    assert fired.instance is instance
+    refused = wf.tick(instance, dt.datetime(2026, 3, 20, tzinfo=SHANGHAI))
+    assert isinstance(refused, Refusal)
+    assert (refused.code, refused.event, refused.state) == (
+        "workflow.guard_false",
+        "expire",
+        "审批",
+    )
+
+
+def test_a_timeout_not_yet_due_is_no_refusal():
+    wf = _workflow(Sla(within="2h", timeout="expire"), guard="ok")
+    instance = wf.start("a", {"ok": False}, now=FRIDAY_5PM)
+    fired = wf.tick(instance, dt.datetime(2026, 3, 9, 9, 59, tzinfo=SHANGHAI))
+    assert fired == Fired(instance, ())
+
+
+def test_the_next_sla_clock_starts_at_the_deadline_that_fired_not_at_the_late_tick():
+    # A reminder: the timeout re-enters its own state, due every 2 working hours.
+    definition = WorkflowDefinition(
+        name="w",
+        initial="跟进",
+        states=[
+            State(name="跟进", sla=Sla(within="2h", timeout="remind")),
+            State(name="完成", terminal=True),
+        ],
+        transitions=[
+            Transition(event="remind", source="跟进", target="跟进"),
+            Transition(event="done", source="跟进", target="完成"),
+        ],
+    )
+    wf = Workflow(definition, calendar=CALENDAR)
+    instance = wf.start("a", now=FRIDAY_5PM)
+    # Due Monday 10:00 (1 h on Friday, 1 h on Monday); the scheduler ticks at 11:30.
+    late = dt.datetime(2026, 3, 9, 11, 30, tzinfo=SHANGHAI)
+    fired = wf.tick(instance, late)
+    assert fired.instance.entered_at == dt.datetime(2026, 3, 9, 10, tzinfo=SHANGHAI)
+    assert fired.instance.history[-1].at == late
+    # 10:00 + 2 working hours is 12:00; from the 11:30 tick it would be 14:30 (30 min
+    # before the 12-13 lunch break, 90 after it).
+    assert wf.deadline(fired.instance) == dt.datetime(2026, 3, 9, 12, tzinfo=SHANGHAI)
 
 
 @pytest.mark.parametrize("within", ["90m", "8h", "3d"])

@@ -382,8 +382,15 @@ class _WorkflowMachine(RuleBasedStateMachine):
         self._pause(data)
         before = self.instance
         fired = self.workflow.tick(before, self.now)
+        if isinstance(fired, Refusal):
+            _expect(self.workflow.deadline(before) is not None, "a tick refused without an SLA")
+            return
         if fired.events:
-            _expect(fired.instance.entered_at == self.now, "a timeout did not restart the clock")
+            deadline = self.workflow.deadline(before)
+            _expect(
+                deadline is not None and fired.instance.entered_at == deadline <= self.now,
+                "a timeout did not restart the clock at the deadline that fired",
+            )
         else:
             _expect(fired.instance is before, "a tick with no events changed the instance")
         self._moved(before, fired, "tick")

@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Literal, final
 
 from salesflow.errors import CalendarError, DefinitionError, EvaluationError, InvalidValueError
-from salesflow.expressions.syntax import parse, unparse
+from salesflow.expressions.syntax import unparse
 from salesflow.workflow._approvals import (
     ApprovalProgress,
     CompiledApproval,
@@ -21,7 +21,7 @@ from salesflow.workflow._approvals import (
     record,
 )
 from salesflow.workflow._graph import APPROVED, REJECTED, START
-from salesflow.workflow._guards import conjuncts
+from salesflow.workflow._guards import conjuncts, guard_tree
 from salesflow.workflow._instance import (
     EMPTY,
     SYSTEM,
@@ -395,21 +395,52 @@ class Workflow:
                 found.append(Due(instance.id, instance.state, deadline, status, sla.timeout))
         return tuple(sorted(found, key=_due_order))
 
-    def tick(self, instance: Instance, now: dt.datetime) -> Fired:
+    def tick(self, instance: Instance, now: dt.datetime) -> Fired | Refusal:
         """Fire the current state's timeout event if its SLA has passed.
 
         The timeout is fired by ``system``, whatever roles the transition names; its
-        guard must still hold. Returns the instance unchanged, with no events, when
-        the SLA has not passed, the state has no timeout, or the timeout is refused.
+        guard, the target's requirements and entry criteria must still hold.
+
+        The SLA clock of the state it leads to starts at the deadline that fired, not
+        at ``now``: a scheduler that ticks late (every hour, or after downtime) does
+        not stretch the next SLA by its lateness, and a timeout that re-enters its
+        own state (a reminder) fires every ``within``, not every ``within`` plus the
+        delay. The history step is stamped ``now``, when the move was made, so the
+        history stays in order.
+
+        Returns:
+            The instance unchanged, with no events, when the SLA has not passed or
+            the state has no timeout; the move made when the timeout fired; or, when
+            it is due but refused, the `Refusal` saying why (the instance stays where
+            it is; a later tick tries again).
+
+        Raises:
+            InvalidValueError: ``now`` is naive or before the instance entered its
+                state, or the instance runs another workflow or version.
+            CalendarError: The deadline falls outside the calendar's years.
+
+        >>> import datetime as dt
+        >>> from salesflow.workflow import State, Transition, WorkflowDefinition
+        >>> wf = Workflow(WorkflowDefinition(name="w", initial="待跟进", fields={"ok": "bool"},
+        ...     states=[State(name="待跟进", sla={"within": "2h", "timeout": "超时"}),
+        ...             State(name="已关闭", terminal=True)],
+        ...     transitions=[Transition(event="超时", source="待跟进", target="已关闭",
+        ...                             guard="ok")]))
+        >>> t0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+        >>> wf.tick(wf.start("a", {"ok": False}, now=t0), t0 + dt.timedelta(hours=3)).code
+        'workflow.guard_false'
         """
         self._own_at(instance, now)
         sla = self._places[instance.state].state.sla
         if sla is None or sla.timeout is None:
             return Fired(instance, ())
-        if now < deadline_of(sla, instance.entered_at, self._calendar):
+        deadline = deadline_of(sla, instance.entered_at, self._calendar)
+        if now < deadline:
             return Fired(instance, ())
         outcome = self._attempt(instance, sla.timeout, SYSTEM, None, now, system=True)
-        return Fired(instance, ()) if isinstance(outcome, Refusal) else outcome
+        if isinstance(outcome, Refusal):
+            return outcome
+        return Fired(outcome.instance._replace(entered_at=deadline), outcome.events)
 
     # -- versions ---------------------------------------------------------------------
 
@@ -597,14 +628,9 @@ class Workflow:
         self, target: str, actor: Actor, data: Mapping[str, object], event: str, state: str
     ) -> ApprovalProgress | Refusal | None:
         place = self._places[target]
-        where = f"entering {target!r} requires"
-        refusal = _missing(place.state.requires, data, event, state, where)
+        refusal = _entry_refusal(place, data, event, state)
         if refusal is not None:
             return refusal
-        if place.entry is not None:
-            verdict = _evaluate(place.entry, data, event, state, f"entry criteria of {target!r}")
-            if isinstance(verdict, Refusal):
-                return verdict
         if place.approval is None:
             return None
         progress = plan_approval(place.approval, actor.id, data)
@@ -766,12 +792,19 @@ class Workflow:
     def _auto_move(
         self, instance: Instance, event: str, target: str, now: dt.datetime
     ) -> Fired | Refusal:
-        """The move an approval makes itself (by ``system``), planning the next approval."""
+        """The move an approval makes itself (by ``system``), planning the next approval.
+
+        The target's requirements and entry criteria hold for it as for any move: a
+        granted approval does not let an instance into a state it does not qualify for.
+        """
+        place = self._places[target]
+        refusal = _entry_refusal(place, instance.data, event, instance.state)
+        if refusal is not None:
+            return refusal
         step = self._step(
             instance, SYSTEM, event, target, payload=EMPTY, guard_values=EMPTY, now=now
         )
         moved = self._advance(instance, target, step, now)
-        place = self._places[target]
         if place.approval is not None:
             progress = plan_approval(place.approval, SYSTEM.id, moved.data)
             if isinstance(progress, tuple):
@@ -844,6 +877,18 @@ def _not_allowed(state: str, event: str, events: list[str]) -> Refusal:
     return Refusal(_NOT_ALLOWED, event, state, message)
 
 
+def _entry_refusal(
+    place: _Place, data: Mapping[str, object], event: str, state: str
+) -> Refusal | None:
+    """Why ``data`` does not qualify to enter ``place``: its requirements, its criteria."""
+    target = place.state.name
+    refusal = _missing(place.state.requires, data, event, state, f"entering {target!r} requires")
+    if refusal is not None or place.entry is None:
+        return refusal
+    verdict = _evaluate(place.entry, data, event, state, f"entry criteria of {target!r}")
+    return verdict if isinstance(verdict, Refusal) else None
+
+
 def _missing(
     names: tuple[str, ...], data: Mapping[str, object], event: str, state: str, what: str
 ) -> Refusal | None:
@@ -906,7 +951,7 @@ def _due_order(due: Due) -> tuple[bool, dt.datetime, str]:
 def _guard(source: str, cache: ExpressionCache, path: str) -> _Guard:
     expression, _ = cache.compile(source, "bool", path)
     assert expression is not None  # noqa: S101 - reference checks passed before
-    pieces = conjuncts(parse(source))
+    pieces = conjuncts(guard_tree(source))
     parts = []
     if len(pieces) > 1:
         for piece in pieces:

@@ -19,6 +19,8 @@ from __future__ import annotations
 import enum
 import functools
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, TypeGuard, final
@@ -37,7 +39,14 @@ from salesflow.expressions.syntax import (
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["Overlap", "compare_guards", "conjuncts"]
+__all__ = [
+    "Overlap",
+    "compare_guards",
+    "conjuncts",
+    "guard_tree",
+    "never_holds",
+    "remember_tree",
+]
 
 Value = int | Decimal | str | bool
 _FLIP: Final = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
@@ -151,6 +160,21 @@ def compare_guards(first: str, second: str, types: Mapping[str, str]) -> Overlap
     return Overlap.UNKNOWN
 
 
+def never_holds(source: str, types: Mapping[str, str]) -> bool:
+    """Whether a guard was proved to hold for no input (``n > 1 && n < 2`` on an int).
+
+    ``False`` means only that no proof was found. Raises what `parse` raises.
+
+    >>> never_holds("n > 1 && n < 2", {"n": "int"}), never_holds("n > 1 && n < 2", {})
+    (True, False)
+    """
+    ranges, _ = _narrowing(source)
+    try:
+        return any(not _satisfiable(rng, types.get(name)) for name, rng in ranges.items())
+    except TypeError:  # constants of mixed types: a guard that did not type-check
+        return False
+
+
 def conjuncts(node: Node) -> list[Node]:
     """The parts of a top-level ``&&`` chain, in source order."""
     parts: list[Node] = []
@@ -164,6 +188,41 @@ def conjuncts(node: Node) -> list[Node]:
     return parts
 
 
+def guard_tree(source: str) -> Node:
+    """The syntax tree of ``source``, parsed at most once per process while it is kept.
+
+    Loading compiles every guard (which parses it) and linting reads the same guards'
+    trees: parsing dominates both on big definitions, so the tree the compile step
+    parsed is kept here (`remember_tree`) and read back instead of parsing again.
+
+    Raises:
+        ExpressionSyntaxError: The source does not parse.
+    """
+    with _TREES_LOCK:
+        tree = _TREES.get(source)
+        if tree is not None:
+            _TREES.move_to_end(source)
+            return tree
+    tree = parse(source)
+    remember_tree(source, tree)
+    return tree
+
+
+def remember_tree(source: str, tree: Node) -> None:
+    """Keep ``tree`` as the parse of ``source`` for `guard_tree` (bounded, oldest dropped)."""
+    with _TREES_LOCK:
+        _TREES[source] = tree
+        if len(_TREES) > _TREES_SIZE:
+            _TREES.popitem(last=False)
+
+
+# Trees are immutable, so one per source serves every definition; bounded like the
+# compiled-expression cache it sits beside.
+_TREES: OrderedDict[str, Node] = OrderedDict()
+_TREES_SIZE: Final = 8192
+_TREES_LOCK: Final = threading.Lock()
+
+
 def _satisfiable(rng: _Range, type_name: str | None) -> bool:
     if type_name == "bool" and rng.allowed is None:
         rng = replace(rng, allowed=frozenset({True, False}))
@@ -174,12 +233,12 @@ def _satisfiable(rng: _Range, type_name: str | None) -> bool:
 def _narrowing(source: str) -> tuple[dict[str, _Range], bool]:
     """Each field's range under a guard, and whether every part was an atom.
 
-    Cached by source: big definitions repeat guards, and parsing dominates. Callers
-    must not mutate the dict returned.
+    Cached by source: big definitions repeat guards. Callers must not mutate the dict
+    returned.
     """
     ranges: dict[str, _Range] = {}
     complete = True
-    for part in conjuncts(parse(source)):
+    for part in conjuncts(guard_tree(source)):
         atom = _atom(part)
         if atom is None:
             complete = False

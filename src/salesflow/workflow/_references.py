@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, final
 
 from salesflow.errors import DefinitionError, ExpressionSyntaxError, Location, Problem, Severity
 from salesflow.expressions import Expression, FieldType, Schema, compile_expression
+from salesflow.expressions.syntax import parse
 from salesflow.workflow._graph import RESERVED_EVENTS
+from salesflow.workflow._guards import remember_tree
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -54,6 +56,10 @@ class ExpressionCache:
             _SHARED.move_to_end(key)
             return found, []
         try:
+            # Parse here, with the same arguments compile_expression passes the parser,
+            # so its own parse is a cache hit, and keep the tree for the overlap prover
+            # and the engine: each distinct guard is parsed once.
+            remember_tree(source, parse(source, path=path))
             expression = compile_expression(source, self.schema, expect=expect, path=path)
         except ExpressionSyntaxError as err:
             return None, [Problem(err.code, Severity.ERROR, err.message, err.location)]
