@@ -1,0 +1,352 @@
+"""The vectorized engine: many payees' transactions rated cumulatively over numpy.
+
+Everything is exact int64 arithmetic, checked for overflow:
+
+1. Per payee and tier: the tier's start in minor units ``E[p, k]`` (the same placing
+   rule as the scalar `Schedule`), and an offset ``K[p, k]`` such that inside tier k
+   ``P(c) * 10**6 = c * rate_k * 10**6 + K[p, k]`` (rates have at most 6 decimals;
+   ``K`` is 0 for a retroactive tier).
+2. Per transaction: the running total ``c`` of its payee in input order (a stable sort
+   by payee, one cumulative sum, minus each group's offset), its tier (how many edges
+   ``|c|`` reaches under the boundary rule), ``P(|c|) * 10**6`` and its rounding to
+   minor units by the named mode, with the sign of ``c`` (P is odd).
+3. Per transaction: the rounded running payout minus its payee's previous one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final, NoReturn
+
+import numpy as np
+
+from salesflow.errors import InvalidValueError, Location, MoneyOverflowError
+from salesflow.money import Currency
+from salesflow.money._exact import decimal_rounding
+
+from ._tables import RATE_PLACES
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from salesflow.money import RoundingMode
+
+    from ._tables import RateTable
+
+__all__ = ["rate_cumulative"]
+
+_SCALE: Final = 10**RATE_PLACES
+_INT64_MAX: Final = int(np.iinfo(np.int64).max)
+_INT64_MIN: Final = int(np.iinfo(np.int64).min)
+# Below this a float64 sum of absolute values proves an int64 running total cannot wrap.
+_SAFE_FLOAT: Final = float(2**62)
+
+
+def rate_cumulative(  # noqa: PLR0913 - the documented signature, plus two required policies
+    amounts_minor: ArrayLike,
+    payees: ArrayLike,
+    table: RateTable,
+    quotas_minor: ArrayLike | None = None,
+    *,
+    currency: Currency | str,
+    rounding: RoundingMode,
+) -> NDArray[np.int64]:
+    """Rate every payee's transactions cumulatively, in input order, in minor units.
+
+    Line ``i`` is ``R(c_i) - R(c_prev)`` where ``c_i`` is the running total of payee
+    ``payees[i]`` after transaction ``i``, ``c_prev`` the one before it (0 at the
+    start) and ``R`` the payout rounded to the minor unit by ``rounding``; so each
+    payee's lines sum exactly to ``R(total)``. Equal to `rate_transactions` with
+    ``how="cumulative"``, line for line.
+
+    Args:
+        amounts_minor: int64 amounts in minor units (negative for refunds).
+        payees: Integer payee indexes ``0 <= p``, one per amount.
+        table: The rate table.
+        quotas_minor: For an attainment table, every payee's quota in minor units,
+            indexed by payee (at least ``max(payees) + 1`` entries, all positive).
+        currency: The currency of the amounts (places the table's amount edges).
+        rounding: The `RoundingMode` of the running payouts.
+
+    Returns:
+        The payout of each line, int64 minor units, in input order.
+
+    Raises:
+        InvalidValueError: shapes or dtypes wrong, a negative payee, a quota missing,
+            not positive or unexpected, an edge between two minor units.
+        MoneyOverflowError: a running total or a payout beyond int64
+            (``incentives.int64_overflow``).
+
+    >>> from salesflow.incentives import RateTable
+    >>> table = RateTable.model_validate({"tiers": [
+    ...     {"start": 0, "end": 100, "rate": "0.02"},
+    ...     {"start": 100, "rate": "0.05", "style": "retroactive"},
+    ... ]})
+    >>> rate_cumulative(np.array([8000, 4000, 5000]), np.array([0, 0, 1]), table,
+    ...                 currency="CNY", rounding="half_up")
+    array([160, 440, 100])
+    """
+    decimal_rounding(rounding)  # refuses an unknown mode before any work
+    currency = Currency(currency)
+    amounts = _int_array(amounts_minor, "amounts_minor")
+    who = _int_array(payees, "payees")
+    if amounts.shape != who.shape:
+        msg = f"amounts_minor has {amounts.size} entries, payees {who.size}"
+        raise InvalidValueError(msg, code="incentives.invalid_array")
+    if who.size and int(who.min()) < 0:
+        at = int(np.flatnonzero(who < 0)[0])
+        msg = f"payees[{at}] is {int(who[at])}, not a payee index (>= 0)"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_payee", location=Location(path=f"payees[{at}]")
+        )
+    count = int(who.max()) + 1 if who.size else 0
+    edges = _edges(table, currency, _quotas(table, quotas_minor, count), count)
+    rates = np.array([int(tier.rate * _SCALE) for tier in table.tiers], dtype=np.int64)
+    offsets = _offsets(table, edges, rates)
+    running = _running_totals(amounts, who)
+    rounded = _rounded_payouts(
+        running,
+        who,
+        edges=edges,
+        rates=rates,
+        offsets=offsets,
+        up=table.boundary == "up",
+        rounding=rounding,
+    )
+    return _line_differences(rounded, who)
+
+
+def _int_array(values: ArrayLike, name: str) -> NDArray[np.int64]:
+    array = np.asarray(values)
+    if array.ndim != 1 or not (array.size == 0 or np.issubdtype(array.dtype, np.integer)):
+        msg = f"{name} must be a 1-D integer array, not {array.dtype} of shape {array.shape}"
+        raise InvalidValueError(msg, code="incentives.invalid_array", location=Location(path=name))
+    if array.dtype == np.uint64 and array.size and int(array.max()) > _INT64_MAX:
+        msg = f"{name} has a value beyond int64"
+        raise MoneyOverflowError(
+            msg, code="incentives.int64_overflow", location=Location(path=name)
+        )
+    return array.astype(np.int64)
+
+
+def _quotas(
+    table: RateTable, quotas_minor: ArrayLike | None, count: int
+) -> NDArray[np.int64] | None:
+    if table.basis == "amount":
+        if quotas_minor is not None:
+            msg = "quotas were given for a table on amounts; they would be ignored"
+            raise InvalidValueError(
+                msg, code="incentives.quota_unexpected", location=Location(path="quotas_minor")
+            )
+        return None
+    if quotas_minor is None:
+        msg = "a table on attainment needs quotas_minor, one quota per payee"
+        raise InvalidValueError(
+            msg, code="incentives.quota_required", location=Location(path="quotas_minor")
+        )
+    quotas = _int_array(quotas_minor, "quotas_minor")
+    if quotas.size < count:
+        msg = f"quotas_minor has {quotas.size} entries; payee {count - 1} needs one"
+        raise InvalidValueError(
+            msg,
+            code="incentives.quota_required",
+            location=Location(path=f"quotas_minor[{count - 1}]"),
+        )
+    bad = np.flatnonzero(quotas <= 0)
+    if bad.size:
+        at = int(bad[0])
+        msg = f"quota of payee {at} must be positive, not {int(quotas[at])}"
+        raise InvalidValueError(
+            msg, code="incentives.quota_not_positive", location=Location(path=f"quotas_minor[{at}]")
+        )
+    return quotas
+
+
+def _overflow(what: str) -> NoReturn:
+    msg = f"{what} does not fit int64 minor units"
+    raise MoneyOverflowError(msg, code="incentives.int64_overflow")
+
+
+def _checked_mul(a: NDArray[np.int64], b: NDArray[np.int64], what: str) -> NDArray[np.int64]:
+    """``a * b`` for ``a, b >= 0``, refusing a product beyond int64."""
+    limit = np.where(b > 0, _INT64_MAX // np.maximum(b, 1), _INT64_MAX)
+    if np.any(a > limit):
+        _overflow(what)
+    return a * b
+
+
+def _checked_add(a: NDArray[np.int64], b: NDArray[np.int64], what: str) -> NDArray[np.int64]:
+    total = a + b
+    # Two's-complement addition wrapped exactly when both signs agree and the sum's differs.
+    if np.any(((a ^ total) & (b ^ total)) < 0):
+        _overflow(what)
+    return total
+
+
+def _edges(
+    table: RateTable, currency: Currency, quotas: NDArray[np.int64] | None, count: int
+) -> NDArray[np.int64]:
+    """``E[p, k]``: tier k's start for payee p, in minor units (column 0 is 0)."""
+    rows = max(count, 1)
+    edges = np.zeros((rows, len(table.tiers)), dtype=np.int64)
+    for index, tier in enumerate(table.tiers[1:], start=1):
+        if quotas is None:
+            edges[:, index] = _amount_edge(tier.start, index, currency)
+        else:
+            micro = int(tier.start * _SCALE)  # exact: at most RATE_PLACES decimals
+            edges[:, index] = _attainment_edge(micro, quotas[:rows], up=table.boundary == "up")
+    return edges
+
+
+def _amount_edge(edge: object, index: int, currency: Currency) -> int:
+    from decimal import Decimal  # noqa: PLC0415 - only here, for one exactness check
+
+    assert isinstance(edge, Decimal)  # noqa: S101 - Tier.start is a Decimal
+    scaled = edge.scaleb(currency.minor_units)
+    if scaled != scaled.to_integral_value():
+        msg = f"tier edge {edge} is not a whole number of {currency} minor units"
+        raise InvalidValueError(
+            msg,
+            code="incentives.edge_not_on_minor_unit",
+            location=Location(path=f"table.tiers[{index}].start"),
+        )
+    if scaled > _INT64_MAX:
+        _overflow(f"tier edge {edge}")
+    return int(scaled)
+
+
+def _attainment_edge(micro: int, quotas: NDArray[np.int64], *, up: bool) -> NDArray[np.int64]:
+    """``ceil`` (up) or ``floor`` (down) of ``micro * quota / 10**6``, exactly."""
+    if micro > _INT64_MAX:
+        _overflow("an attainment edge")
+    high, low = np.divmod(quotas, _SCALE)
+    factor = np.full_like(quotas, micro)
+    whole = _checked_mul(factor, high, "an attainment edge times a quota")
+    part, rest = np.divmod(_checked_mul(factor, low, "an attainment edge times a quota"), _SCALE)
+    if up:
+        part = part + (rest > 0)
+    return _checked_add(whole, part, "an attainment edge times a quota")
+
+
+def _offsets(
+    table: RateTable, edges: NDArray[np.int64], rates: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """``K[p, k]`` with ``P(c) * 10**6 = c * rates[k] + K[p, k]`` inside tier k."""
+    offsets = np.zeros_like(edges)
+    for index in range(1, len(table.tiers)):
+        if table.tiers[index].style == "retroactive":
+            continue
+        start = edges[:, index]
+        # P at the tier's start, as the tier below computes it, times 10**6.
+        below = _checked_add(
+            _checked_mul(start, np.full_like(start, rates[index - 1]), "a tier's payout"),
+            offsets[:, index - 1],
+            "a tier's payout",
+        )
+        offsets[:, index] = below - _checked_mul(
+            start, np.full_like(start, rates[index]), "a tier's payout"
+        )
+    return offsets
+
+
+def _running_totals(amounts: NDArray[np.int64], who: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Each payee's running total after each of its transactions, in input order."""
+    if amounts.size == 0:
+        return amounts.copy()
+    order = np.argsort(who, kind="stable")
+    sorted_amounts = amounts[order]
+    sorted_who = who[order]
+    spread = np.zeros(int(sorted_who[-1]) + 1, dtype=np.float64)
+    np.add.at(spread, sorted_who, np.abs(sorted_amounts.astype(np.float64)))
+    if np.any(spread >= _SAFE_FLOAT):
+        _check_exact_prefixes(sorted_amounts, sorted_who, spread >= _SAFE_FLOAT)
+    # Wrapping int64 arithmetic is arithmetic modulo 2**64: a group's prefix comes out
+    # right whenever it fits int64, even if the global sum wrapped on the way.
+    with np.errstate(over="ignore"):
+        totals = np.cumsum(sorted_amounts)
+        starts = np.flatnonzero(np.r_[True, sorted_who[1:] != sorted_who[:-1]])
+        before = np.r_[np.int64(0), totals[starts[1:] - 1]]
+        lengths = np.diff(np.r_[starts, sorted_who.size])
+        running = totals - np.repeat(before, lengths)
+    result: NDArray[np.int64] = np.empty_like(running)
+    result[order] = running
+    return result
+
+
+def _check_exact_prefixes(
+    amounts: NDArray[np.int64], who: NDArray[np.int64], risky: NDArray[np.bool_]
+) -> None:
+    for payee in np.flatnonzero(risky):
+        total = 0
+        for value in amounts[who == payee].tolist():
+            total += value
+            if not _INT64_MIN <= total <= _INT64_MAX:
+                msg = f"the running total of payee {int(payee)} exceeds int64 minor units"
+                raise MoneyOverflowError(
+                    msg, code="incentives.int64_overflow", location=Location(path="amounts_minor")
+                )
+
+
+def _rounded_payouts(  # noqa: PLR0913 - the pieces of one computation
+    running: NDArray[np.int64],
+    who: NDArray[np.int64],
+    *,
+    edges: NDArray[np.int64],
+    rates: NDArray[np.int64],
+    offsets: NDArray[np.int64],
+    up: bool,
+    rounding: str,
+) -> NDArray[np.int64]:
+    """R(c): P of each running total rounded to minor units by ``rounding``."""
+    if np.any(running == _INT64_MIN):
+        _overflow("a running total of -2**63")
+    size = np.abs(running)
+    payee_edges = edges[who]
+    reached = size[:, None] >= payee_edges if up else size[:, None] > payee_edges
+    reached[:, 0] = True  # tier 0 holds 0 under both rules
+    tier = reached.sum(axis=1) - 1
+    scaled = _checked_add(
+        _checked_mul(size, rates[tier], "a payout"), offsets[who, tier], "a payout"
+    )
+    whole, fraction = np.divmod(scaled, _SCALE)
+    negative = running < 0
+    # P is odd: -(w + f/S) is (-w - 1) + (S - f)/S when f > 0.
+    floor = np.where(negative, -whole - (fraction > 0), whole)
+    rest = np.where(negative & (fraction > 0), _SCALE - fraction, fraction)
+    return _round(floor, rest, rounding)
+
+
+def _round(floor: NDArray[np.int64], rest: NDArray[np.int64], mode: str) -> NDArray[np.int64]:
+    """Round ``floor + rest / 10**6`` (``0 <= rest < 10**6``) to an integer by ``mode``."""
+    above = rest > 0
+    twice = 2 * rest
+    positive = floor >= 0  # the value is >= 0 exactly when its floor is
+    if mode == "floor":
+        up = np.zeros_like(above)
+    elif mode == "ceiling":
+        up = above
+    elif mode == "down":
+        up = above & ~positive
+    elif mode == "up":
+        up = above & positive
+    else:
+        tie = twice == _SCALE
+        tie_up = {"half_up": positive, "half_down": ~positive, "half_even": floor % 2 == 1}[mode]
+        up = (twice > _SCALE) | (tie & tie_up)
+    return floor + up
+
+
+def _line_differences(rounded: NDArray[np.int64], who: NDArray[np.int64]) -> NDArray[np.int64]:
+    if rounded.size == 0:
+        return rounded.astype(np.int64)
+    order = np.argsort(who, kind="stable")
+    sorted_rounded = rounded[order]
+    sorted_who = who[order]
+    previous = np.r_[np.int64(0), sorted_rounded[:-1]]
+    previous[np.r_[True, sorted_who[1:] != sorted_who[:-1]]] = 0
+    with np.errstate(over="ignore"):
+        lines = sorted_rounded - previous
+    if np.any(((sorted_rounded ^ previous) & (sorted_rounded ^ lines)) < 0):
+        _overflow("a line's payout")
+    result: NDArray[np.int64] = np.empty_like(lines)
+    result[order] = lines
+    return result
