@@ -15,7 +15,15 @@ from salesflow.errors import CalendarError, InvalidValueError, Location, Problem
 from salesflow.money import Money
 from salesflow.periods import Grain
 from salesflow.targets._decompose import decompose_reference, decompose_vectorized
-from salesflow.targets._layout import ABSENT, NO_LOCK, ROOT, Layout, build_layout, weight_basis
+from salesflow.targets._layout import (
+    ABSENT,
+    NO_LOCK,
+    ROOT,
+    Layout,
+    build_layout,
+    has_reports,
+    weight_basis,
+)
 from salesflow.targets._plan import FreedTarget
 
 if TYPE_CHECKING:
@@ -292,11 +300,9 @@ class TargetGrid:
     def _held_without_reports(self) -> list[Problem]:
         """A node with reports in some periods holds a number itself in others."""
         layout = self.layout
-        has_reports = np.zeros(layout.parent.shape, dtype=bool)
-        rows, columns = np.nonzero(layout.parent >= 0)
-        has_reports[rows, layout.parent[rows, columns]] = True
-        sometimes = has_reports.any(axis=0)
-        held = sometimes & ~has_reports & (self.amounts != 0) & (self.unassigned == 0)
+        reported = has_reports(layout)
+        sometimes = reported.any(axis=0)
+        held = sometimes & ~reported & (self.amounts != 0) & (self.unassigned == 0)
         return [
             Problem(
                 "targets.held_without_reports",
@@ -318,9 +324,7 @@ class TargetGrid:
         has_parent = layout.parent >= 0
         sums = np.zeros((periods, size), dtype=np.int64)
         np.add.at(sums, (rows[has_parent], layout.parent[has_parent]), self.amounts[has_parent])
-        has_reports = np.zeros((periods, size), dtype=bool)
-        has_reports[rows[has_parent], layout.parent[has_parent]] = True
-        wrong = has_reports & (sums + self.unassigned != self.amounts)
+        wrong = has_reports(layout) & (sums + self.unassigned != self.amounts)
         return [self._cell_problem("targets.incoherent_sum", r, c) for r, c in np.argwhere(wrong)]
 
     def _cell_problem(self, code: str, row: int, column: int) -> Problem:
@@ -480,8 +484,5 @@ def _empty_seats_to_gap(
     """
     if not layout.gap_weight.any():
         return
-    has_reports = np.zeros(layout.parent.shape, dtype=bool)
-    rows, columns = np.nonzero(layout.parent >= 0)
-    has_reports[rows, layout.parent[rows, columns]] = True
-    empty = (layout.gap_weight > 0) & ~has_reports & (layout.parent != ABSENT)
+    empty = (layout.gap_weight > 0) & ~has_reports(layout) & (layout.parent != ABSENT)
     unassigned[empty] = amounts[empty]

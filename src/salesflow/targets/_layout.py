@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from salesflow.targets._org import OrgMember, OrgTree, RecordArrays
 
-__all__ = ["ABSENT", "ROOT", "Layout", "build_layout", "phase", "to_units"]
+__all__ = ["ABSENT", "ROOT", "Layout", "build_layout", "has_reports", "phase", "to_units"]
 
 ROOT: Final = -1
 """`Layout.parent` of the root."""
@@ -92,6 +92,14 @@ class Layout:
 # Totals, locks and weights stay below this, so sums and products of a few of them
 # never leave int64 (the vectorized engine's arithmetic).
 UNIT_LIMIT: Final = 2**62
+
+
+def has_reports(layout: Layout) -> NDArray[np.bool_]:
+    """bool[P, N]: whether each node has at least one report in each period."""
+    found = np.zeros(layout.parent.shape, dtype=bool)
+    rows, columns = np.nonzero(layout.parent >= 0)
+    found[rows, layout.parent[rows, columns]] = True
+    return found
 
 
 def to_units(value: Money | int, what: str = "the total") -> int:
