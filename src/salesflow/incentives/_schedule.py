@@ -13,8 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, final
 
 from salesflow.errors import CurrencyMismatchError, InvalidValueError, Location
-from salesflow.money import Currency, Money
-from salesflow.money._exact import EXACT
+from salesflow.money import EXACT, Currency, Money
 
 if TYPE_CHECKING:
     from ._tables import RateTable, TierStyle

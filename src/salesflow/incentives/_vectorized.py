@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 import numpy as np
 
 from salesflow.errors import InvalidValueError, Location, MoneyOverflowError
-from salesflow.money import Currency
-from salesflow.money._exact import decimal_rounding
+from salesflow.money import Currency, decimal_rounding
 
 from ._tables import RATE_PLACES
 

@@ -14,7 +14,7 @@ results as the scalar ones, bit for bit. See docs/money.md.
 from ._allocation import allocate, allocate_equal, allocate_units
 from ._carried import CARRY_ONE, allocate_grouped_carried, allocate_units_carried
 from ._currency import Currency
-from ._exact import RoundingMode
+from ._exact import EXACT, RoundingMode, decimal_rounding
 from ._money import Money
 from ._vectorized import (
     allocate_array,
@@ -26,6 +26,7 @@ from ._vectorized import (
 
 __all__ = [
     "CARRY_ONE",
+    "EXACT",
     "Currency",
     "Money",
     "RoundingMode",
@@ -36,6 +37,7 @@ __all__ = [
     "allocate_grouped_carried",
     "allocate_units",
     "allocate_units_carried",
+    "decimal_rounding",
     "from_minor_units_array",
     "scale_weights",
     "to_minor_units_array",
