@@ -1,0 +1,126 @@
+"""What the engines give out: statement lines, statements, the ledger of issued pay.
+
+Both engines build these same types from the same data, so a reference statement and a
+batch statement compare equal field for field; explanations are rendered from a line's
+fields by one function, never stored separately by an engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, final
+
+if TYPE_CHECKING:
+    import datetime as dt
+    from decimal import Decimal
+
+    from salesflow.errors import Problem
+    from salesflow.money import Money
+
+    from ._plan import CreditKind
+
+__all__ = ["Line", "LineKind", "Statement"]
+
+LineKind = Literal[
+    "credit",
+    "clawback",
+    "gate",
+    "cap",
+    "floor",
+    "bonus",
+    "milestone",
+    "scorecard",
+    "pool",
+    "contest",
+    "recalculation",
+    "adjustment",
+    "draw",
+    "draw_recovery",
+]
+LineKind.__doc__ = """What a statement line is.
+
+* ``"credit"``: a credit row rated by a commission's table.
+* ``"clawback"``: a cancelled transaction paying back what its credit line earned.
+* ``"gate"``: pay withheld (negative) or released (positive) by a gate.
+* ``"cap"``: pay cut by a cap (per period or per year); per-transaction caps show
+  on the credit line itself.
+* ``"floor"``: pay topped up to a floor.
+* ``"bonus"``, ``"milestone"``, ``"scorecard"``, ``"pool"``, ``"contest"``: those
+  components' pay.
+* ``"recalculation"``: the change in what an earlier period earned since its
+  statement was issued (late or changed transactions, new quotas): earlier statements
+  are never rewritten.
+* ``"adjustment"``: a manual adjustment.
+* ``"draw"``: a draw topping the period's pay up to the draw amount.
+* ``"draw_recovery"``: a recoverable draw taken back from pay above the draw amount.
+"""
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a statement. The lines of a statement sum to its total.
+
+    Attributes:
+        kind: The `LineKind`.
+        amount: What the line pays, rounded at the plan's rounding point.
+        component: The component id; ``None`` for draws and plan-wide adjustments.
+        transaction: The transaction id, for credit and clawback lines (and bonuses
+            per transaction).
+        date: The transaction's date (credit), its cancellation date (clawback).
+        credit: The `CreditKind` of a credit row.
+        basis: What the line is computed on: the credited amount for a credit line,
+            the measure value for a bonus, pool or contest, the pay before a cap or
+            gate for those lines.
+        before: The running total before the credit row (cumulative rating; 0 when
+            rated individually).
+        tiers: The 0-based tiers the credit row crossed.
+        rates: The rates of those tiers.
+        exact: The unrounded amount, where rounding happened.
+        capped_from: A credit line cut by a per-transaction cap: what it paid before.
+        attainment: The attainment the line was computed at (gates, milestones,
+            scorecards), as an exact Decimal fraction of quota.
+        rank: A contest line's rank.
+        period: For a recalculation line, the label of the earlier period it concerns.
+        note: The reason of an adjustment, and who made it.
+    """
+
+    kind: LineKind
+    amount: Money
+    component: str | None = None
+    transaction: str | None = None
+    date: dt.date | None = None
+    credit: CreditKind | None = None
+    basis: Money | None = None
+    before: Money | None = None
+    tiers: tuple[int, ...] = ()
+    rates: tuple[Decimal, ...] = ()
+    exact: Decimal | None = None
+    capped_from: Money | None = None
+    attainment: Decimal | None = None
+    rank: int | None = None
+    period: str | None = None
+    note: str | None = None
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A payee's pay under one plan for one statement period.
+
+    Attributes:
+        payee: The payee.
+        plan: The plan id.
+        period: The statement period's label (``"2027-03"``).
+        lines: The lines, in a fixed order (see docs/incentives.md).
+        total: The sum of the lines: what is payable for the period.
+        problems: Findings about this payee's data in the period (credit that could
+            not be given, for instance), as data.
+    """
+
+    payee: str
+    plan: str
+    period: str
+    lines: tuple[Line, ...]
+    total: Money
+    problems: tuple[Problem, ...] = ()
