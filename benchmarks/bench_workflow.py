@@ -6,8 +6,13 @@ to where (salesflow's is built in; the peers get the callback their users bolt o
 Then the lint time of a 10,000-state, 50,000-transition definition. Prints figures and
 ratios; asserts nothing about time.
 
+With ``--roles`` every move of the ring needs the role ``sales`` and is fired by an
+actor holding it: salesflow checks the transition's ``roles``, the peers a condition
+callback that looks the role up in the actor's roles, passed with the event.
+
     pip install transitions python-statemachine   # the [bench] extra
     python benchmarks/bench_workflow.py
+    python benchmarks/bench_workflow.py --roles
     python benchmarks/bench_workflow.py --fires 50000 --states 2000
 """
 
@@ -47,15 +52,17 @@ def best_rate(run: Callable[[int], object], fires: int, repeats: int = 3) -> flo
     return fires / best
 
 
-def salesflow_ring() -> Callable[[int], object]:
-    """The ring in salesflow: history on (the default)."""
+def salesflow_ring(*, roles: bool = False) -> Callable[[int], object]:
+    """The ring in salesflow: history on (the default); with ``roles``, each move needs one."""
+    needed = ("sales",) if roles else ()
     definition = WorkflowDefinition(
         name="ring",
         initial="s0",
+        roles=needed,
         states=[State(name=f"s{i}") for i in range(RING)] + [State(name="end", terminal=True)],
         transitions=[
             *(
-                Transition(event="next", source=f"s{i}", target=f"s{(i + 1) % RING}")
+                Transition(event="next", source=f"s{i}", target=f"s{(i + 1) % RING}", roles=needed)
                 for i in range(RING)
             ),
             Transition(event="stop", source="s0", target="end"),
@@ -74,8 +81,8 @@ def salesflow_ring() -> Callable[[int], object]:
     return run
 
 
-def transitions_ring() -> Callable[[int], object] | None:
-    """The ring in `transitions`, with a history callback."""
+def transitions_ring(*, roles: bool = False) -> Callable[[int], object] | None:
+    """The ring in `transitions`, with a history callback; with ``roles``, a condition."""
     try:
         from transitions import Machine  # noqa: PLC0415 - optional peer
     except ImportError:
@@ -97,13 +104,19 @@ def transitions_ring() -> Callable[[int], object] | None:
                 )
             )
 
+        def has_role(self, event: object) -> bool:
+            return "sales" in event.kwargs["roles"]  # type: ignore[attr-defined]
+
+    condition = {"conditions": "has_role"} if roles else {}
+    extra = {"roles": ACTOR.roles} if roles else {}
+
     def run(fires: int) -> object:
         model = Model()
         Machine(
             model=model,
             states=[f"s{i}" for i in range(RING)],
             transitions=[
-                {"trigger": "next", "source": f"s{i}", "dest": f"s{(i + 1) % RING}"}
+                {"trigger": "next", "source": f"s{i}", "dest": f"s{(i + 1) % RING}", **condition}
                 for i in range(RING)
             ],
             initial="s0",
@@ -113,15 +126,15 @@ def transitions_ring() -> Callable[[int], object] | None:
         )
         fire = model.next  # type: ignore[attr-defined]
         for _ in range(fires):
-            fire(actor=ACTOR.id, now=NOW)
+            fire(actor=ACTOR.id, now=NOW, **extra)
         assert len(model.history) == fires  # noqa: S101
         return model
 
     return run
 
 
-def statemachine_ring() -> Callable[[int], object] | None:
-    """The ring in `python-statemachine`, with a history callback."""
+def statemachine_ring(*, roles: bool = False) -> Callable[[int], object] | None:
+    """The ring in `python-statemachine`, with a history callback; with ``roles``, a condition."""
     try:
         from statemachine import State as PState  # noqa: PLC0415 - optional peer
         from statemachine import StateMachine  # noqa: PLC0415
@@ -129,19 +142,24 @@ def statemachine_ring() -> Callable[[int], object] | None:
         return None
 
     states = {f"s{i}": PState(initial=i == 0) for i in range(RING)}
-    chain = states["s0"].to(states["s1"])
+    condition = {"cond": "has_role"} if roles else {}
+    extra = {"roles": ACTOR.roles} if roles else {}
+    chain = states["s0"].to(states["s1"], **condition)
     for i in range(1, RING):
-        chain |= states[f"s{i}"].to(states[f"s{(i + 1) % RING}"])
+        chain |= states[f"s{i}"].to(states[f"s{(i + 1) % RING}"], **condition)
 
     def after_transition(
         self: StateMachine, event: str, source: PState, target: PState, **kwargs: object
     ) -> None:
         self.history.append((event, source.id, target.id, kwargs.get("actor"), kwargs.get("now")))  # type: ignore[attr-defined]
 
+    def has_role(_machine: StateMachine, roles: frozenset[str], **_: object) -> bool:
+        return "sales" in roles
+
     ring = type(
         "Ring",
         (StateMachine,),
-        {**states, "next": chain, "after_transition": after_transition},
+        {**states, "next": chain, "after_transition": after_transition, "has_role": has_role},
     )
 
     def run(fires: int) -> object:
@@ -149,7 +167,7 @@ def statemachine_ring() -> Callable[[int], object] | None:
         machine.history = []
         fire = machine.next
         for _ in range(fires):
-            fire(actor=ACTOR.id, now=NOW)
+            fire(actor=ACTOR.id, now=NOW, **extra)
         assert len(machine.history) == fires  # noqa: S101
         return machine
 
@@ -203,16 +221,20 @@ def main() -> None:
     parser.add_argument("--fires", type=int, default=200_000)
     parser.add_argument("--states", type=int, default=10_000)
     parser.add_argument("--transitions", type=int, default=50_000)
+    parser.add_argument(
+        "--roles", action="store_true", help="every move needs a role the actor holds"
+    )
     args = parser.parse_args()
 
-    print(f"== firing on an {RING}-state ring, history on, best of 3 x {args.fires:,}")
-    ours = best_rate(salesflow_ring(), args.fires)
+    checked = ", a role check on every move" if args.roles else ""
+    print(f"== firing on an {RING}-state ring, history on{checked}, best of 3 x {args.fires:,}")
+    ours = best_rate(salesflow_ring(roles=args.roles), args.fires)
     print(f"salesflow            {ours:>12,.0f} transitions/s")
     for name, make, target in (
         ("transitions", transitions_ring, 2),
         ("python-statemachine", statemachine_ring, 10),
     ):
-        run = make()
+        run = make(roles=args.roles)
         if run is None:
             print(f"{name:<20} not installed (pip install {name})")
             continue

@@ -9,12 +9,18 @@ import pytest
 from hypothesis import Phase, example, find, given, settings
 from hypothesis import strategies as st
 
+from salesflow.errors import InvalidValueError
 from salesflow.expressions import compile_expression
 from salesflow.testing.workflow import workflow_machine
 from salesflow.workflow import (
     Actor,
+    Approval,
+    ApprovalStep,
     Overlap,
+    State,
+    Transition,
     Workflow,
+    WorkflowDefinition,
     compare_guards,
     coverage_paths,
     dump_workflow,
@@ -186,3 +192,120 @@ def test_fast_path_and_general_path_produce_the_same_change(data):
         assert fast.instance.history == general.instance.history
         assert fast.events == general.events
         instance = fast.instance
+
+
+def _every_loop_free_move_sequence(definition, bound):
+    """Brute force, by transition index: every path without a repeated state to a terminal."""
+    terminals = {s.name for s in definition.states if s.terminal}
+    found = set()
+
+    def walk(state, seen, taken):
+        if state in terminals and taken:
+            found.add(taken)
+        if len(taken) == bound:
+            return
+        for index, transition in enumerate(definition.transitions):
+            if state in transition.source and transition.target not in seen:
+                walk(transition.target, seen | {transition.target}, (*taken, index))
+
+    walk(definition.initial, {definition.initial}, ())
+    return found
+
+
+@given(st.data(), st.integers(1, 5))
+def test_simple_paths_are_exactly_the_loop_free_sequences_of_transitions(data, bound):
+    # Parallel transitions are distinct moves, each giving its own path: the extras may
+    # join two states the chain already joins (another event), and a copy of a drawn
+    # transition joins them again on the same event.
+    plain = data.draw(plain_definitions(max_states=5))
+    twin = data.draw(st.sampled_from(plain.transitions))
+    definition = plain.model_copy(update={"transitions": (*plain.transitions, twin)})
+    listed = [tuple(e.transition for e in p.edges) for p in simple_paths(definition, bound)]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == _every_loop_free_move_sequence(definition, bound)
+
+
+@settings(max_examples=30)
+@given(st.data())
+def test_the_fast_path_checks_roles_exactly_as_the_general_path(data):
+    plain = data.draw(plain_definitions())
+    definition = plain.model_copy(
+        update={
+            "roles": ("sales",),
+            "transitions": tuple(
+                t.model_copy(update={"roles": ("sales",)}) for t in plain.transitions
+            ),
+        }
+    )
+    events = data.draw(event_walks(definition))
+    wf = Workflow(definition)
+    seller, outsider = Actor("li", {"sales"}), Actor("wang", {"finance"})
+    instance = wf.start("w", now=T0)
+    for event in events:
+        refused = wf._attempt(instance, event, outsider, None, T0, system=False)
+        assert refused.code == "workflow.missing_role"
+        with pytest.raises(InvalidValueError, match="needs one of the roles"):
+            wf.fire(instance, event, outsider, now=T0)
+        fast = wf.fire(instance, event, seller, now=T0)
+        general = wf._attempt(instance, event, seller, None, T0, system=False)
+        assert fast.instance._replace(log=None) == general.instance._replace(log=None)
+        assert fast.events == general.events
+        instance = fast.instance
+
+
+def _vote_on(rejection, people, quorum, votes):
+    step = ApprovalStep(
+        name="vote", people=[f"p{i}" for i in range(people)], quorum=quorum, rejection=rejection
+    )
+    wf = Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="draft",
+            states=[
+                State(name="draft"),
+                State(
+                    name="vote",
+                    approval=Approval(steps=[step], approved="yes", rejected="no"),
+                ),
+                State(name="yes", terminal=True),
+                State(name="no", terminal=True),
+            ],
+            transitions=[Transition(event="submit", source="draft", target="vote")],
+        )
+    )
+    instance = wf.fire(wf.start("v", now=T0), "submit", Actor("requester"), now=T0).instance
+    for person, verdict in votes:
+        if instance.state != "vote":
+            break
+        decide = wf.approve if verdict else wf.reject
+        instance = decide(instance, Actor(f"p{person}"), now=T0).instance
+    return instance.state
+
+
+@given(
+    st.sampled_from(["veto", "quorum"]),
+    st.integers(1, 5).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.integers(1, n),
+            st.lists(st.tuples(st.integers(0, n - 1), st.booleans()), unique_by=lambda v: v[0]),
+        )
+    ),
+)
+def test_a_step_is_rejected_exactly_when_its_policy_says(rejection, vote):
+    # A model written from the rule, not the code: N named people, each votes once.
+    # Veto: the first rejection rejects. Quorum: rejected once the people who did not
+    # reject are fewer than the quorum (approvals + undecided = people - rejections).
+    people, quorum, votes = vote
+    approvals = rejections = 0
+    expected = "vote"
+    for _, approves in votes:
+        approvals += approves
+        rejections += not approves
+        if approvals >= quorum:
+            expected = "yes"
+        elif (rejection == "veto" and rejections) or people - rejections < quorum:
+            expected = "no"
+        if expected != "vote":
+            break
+    assert _vote_on(rejection, people, quorum, votes) == expected

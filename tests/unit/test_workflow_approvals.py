@@ -424,3 +424,120 @@ def test_an_approval_granted_into_a_state_the_instance_qualifies_for_moves_on():
     wf = _approved_into(State(name="ok", terminal=True, requires=["amount"], entry="amount > 0"))
     review = wf.fire(wf.start("R", {"amount": 5}, now=T0), "submit", REQUESTER, now=T0)
     assert wf.approve(review.instance, MANAGER_OF_W, now=T0).instance.state == "ok"
+
+
+# -- rejection policies and delegation ---------------------------------------------------
+
+
+def _board(quorum=2, people=("a", "b", "c"), **approval):
+    return _workflow(ApprovalStep(name="board", people=list(people), quorum=quorum), **approval)
+
+
+def _board_voting(rejection, quorum=2, people=("a", "b", "c"), **approval):
+    step = ApprovalStep(name="board", people=list(people), quorum=quorum, rejection=rejection)
+    return _workflow(step, **approval)
+
+
+def test_by_default_one_rejection_vetoes_an_n_of_m_step():
+    wf = _board()
+    fired = wf.reject(_submitted(wf), Actor("a"), now=T0)
+    assert fired.instance.state == "draft"
+    assert [e.event for e in fired.events] == ["reject", "rejected"]
+
+
+def test_a_quorum_step_survives_a_rejection_while_the_quorum_can_still_be_reached():
+    # 2 of a, b, c: after a rejects, b and c are left, and 0 + 2 >= 2.
+    wf = _board_voting("quorum")
+    fired = wf.reject(_submitted(wf), Actor("a"), now=T0, comment="太贵")
+    assert fired.instance.state == "review"
+    assert [e.event for e in fired.events] == ["reject"]
+    assert not fired.instance.approval.rejected
+    after_b = wf.approve(fired.instance, Actor("b"), now=T0).instance
+    assert wf.approve(after_b, Actor("c"), now=T0).instance.state == "ok"
+
+
+def test_a_quorum_step_is_rejected_once_the_quorum_is_out_of_reach():
+    # 2 of a, b, c: after a and b reject only c is left, and 0 + 1 < 2.
+    wf = _board_voting("quorum")
+    once = wf.reject(_submitted(wf), Actor("a"), now=T0).instance
+    fired = wf.reject(once, Actor("b"), now=T0)
+    assert fired.instance.state == "draft"
+    assert [e.event for e in fired.events] == ["reject", "rejected"]
+
+
+def test_a_quorum_step_does_not_count_the_requester_among_those_left():
+    # 2 of req, a, b, but req may not approve their own request: after a rejects only
+    # b is left, and 0 + 1 < 2.
+    wf = _board_voting("quorum", people=("req", "a", "b"))
+    fired = wf.reject(_submitted(wf), Actor("a"), now=T0)
+    assert fired.instance.state == "draft"
+
+
+def test_a_quorum_step_no_one_can_complete_after_distinct_approvers_is_rejected_on_reaching_it():
+    # a approves the first step; with distinct approvers a may not decide the second,
+    # which needs 2 of a and b: only b is left, and 0 + 1 < 2.
+    first = ApprovalStep(name="first", people=["a"])
+    second = ApprovalStep(name="second", people=["a", "b"], quorum=2, rejection="quorum")
+    wf = _workflow(first, second)
+    fired = wf.approve(_submitted(wf), Actor("a"), now=T0)
+    assert fired.instance.state == "draft"
+    assert [e.event for e in fired.events] == ["approve", "rejected"]
+
+
+def test_a_quorum_counts_only_people_who_can_still_decide():
+    # c delegates to a; a decides for c (one decision per person by default), so a's
+    # own say is spent: after b rejects, 1 approval (c's) + nobody left < 2.
+    wf = _board_voting("quorum")
+    review = wf.delegate(_submitted(wf), Actor("c"), "a", now=T0).instance
+    for_c = wf.approve(review, Actor("a"), now=T0, on_behalf_of="c").instance
+    assert for_c.approval.approvals_in("board") == frozenset({"c"})
+    assert _code(lambda: wf.approve(for_c, Actor("a"), now=T0)) == "workflow.not_distinct"
+    assert wf.reject(for_c, Actor("b"), now=T0).instance.state == "draft"
+
+
+def test_rejection_by_quorum_needs_named_approvers_not_roles():
+    with pytest.raises(ValueError, match="rejection 'quorum' needs the step's approvers known"):
+        ApprovalStep(name="finance", roles=["fin"], quorum=2, rejection="quorum")
+
+
+def test_one_delegate_decides_once_for_each_principal_and_each_counts_once():
+    # 3 of a, b, c; a and b delegate to d, who decides for each (latest first unless
+    # named); d has no third principal, so c's approval completes the step.
+    wf = _board(quorum=3, delegate_votes="per_principal")
+    review = wf.delegate(_submitted(wf), Actor("a"), "d", now=T0).instance
+    review = wf.delegate(review, Actor("b"), "d", now=T0).instance
+    first = wf.approve(review, Actor("d"), now=T0, on_behalf_of="a")
+    second = wf.approve(first.instance, Actor("d"), now=T0)
+    steps = [first.events[0], second.events[0]]
+    assert [(s.actor, s.payload["on_behalf_of"]) for s in steps] == [("d", "a"), ("d", "b")]
+    pending = second.instance
+    assert pending.approval.approvals_in("board") == frozenset({"a", "b"})
+    assert _code(lambda: wf.approve(pending, Actor("d"), now=T0)) == "workflow.not_distinct"
+    assert _code(lambda: wf.approve(pending, Actor("a"), now=T0)) == "workflow.not_distinct"
+    options = {o.event: o.allowed for o in wf.available(pending, Actor("d"))}
+    assert not options["approve"]
+    assert wf.approve(pending, Actor("c"), now=T0).instance.state == "ok"
+
+
+def test_by_default_a_delegate_of_several_decides_once_and_the_others_keep_their_say():
+    wf = _board(quorum=3)
+    review = wf.delegate(_submitted(wf), Actor("a"), "d", now=T0).instance
+    review = wf.delegate(review, Actor("b"), "d", now=T0).instance
+    assert [p.id for p in review.approval.delegations["d"]] == ["a", "b"]
+    fired = wf.approve(review, Actor("d"), now=T0)  # for b: the latest delegation
+    assert fired.events[0].payload["on_behalf_of"] == "b"
+    once = fired.instance
+    assert _code(lambda: wf.approve(once, Actor("d"), now=T0, on_behalf_of="a")) == (
+        "workflow.not_distinct"
+    )
+    after_a = wf.approve(once, Actor("a"), now=T0).instance
+    assert wf.approve(after_a, Actor("c"), now=T0).instance.state == "ok"
+
+
+def test_deciding_for_someone_who_did_not_delegate_is_refused():
+    wf = _board()
+    review = wf.delegate(_submitted(wf), Actor("a"), "d", now=T0).instance
+    with pytest.raises(InvalidValueError) as caught:
+        wf.approve(review, Actor("d"), now=T0, on_behalf_of="b")
+    assert caught.value.code == "workflow.not_an_approver"
+    assert "'d' holds no delegation from 'b'" in caught.value.message

@@ -54,3 +54,27 @@ def test_dot_groups_states_by_phase_and_bolds_the_path_taken():
 def test_dot_escapes_quotes_in_guards():
     text = to_dot(EXAMPLE)
     assert 'region == \\"华东\\"' in text
+
+
+def test_diagrams_say_when_a_step_is_decided_by_quorum_rather_than_veto():
+    definition = load_workflow("""
+name: 表决
+initial: 起草
+states:
+  - name: 起草
+    approval:
+      steps:
+        - {name: 董事会, people: [zhao, qian, sun], quorum: 2, rejection: quorum}
+        - {name: 法务, people: [li]}
+      approved: 生效
+      rejected: 起草
+  - {name: 生效, terminal: true}
+""")
+    # Mermaid notes write a colon full-width (an ASCII one would end the note's label).
+    colon = "\N{FULLWIDTH COLON}"
+    text = to_mermaid(definition)
+    assert f"approval 董事会{colon} 2 of zhao, qian, sun, rejected only when out of reach" in text
+    assert f"approval 法务{colon} 1 of li\n" in text
+    assert "approval 董事会: 2 of zhao, qian, sun, rejected only when out of reach" in to_dot(
+        definition
+    )

@@ -451,3 +451,138 @@ def test_migration_into_a_state_with_an_approval_starts_it():
     migrated = v2.migrate(_versioned(1).start("x", {"amount": 5}, now=T0), now=T0).instance
     assert migrated.approval is not None
     assert v2.approve(migrated, Actor("m", {"mgr"}), now=T0).instance.state == "b"
+
+
+SYSTEM_LIKE = Actor("system", {"system"})  # the id and role of the engine's own actor
+
+
+def _ring_with_roles(*roles):
+    return Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            roles=["sales"],
+            states=[State(name="a"), State(name="b"), State(name="end", terminal=True)],
+            transitions=[
+                Transition(event="go", source="a", target="b", roles=list(roles)),
+                Transition(event="back", source="b", target="a", roles=list(roles)),
+                Transition(event="stop", source="a", target="end"),
+            ],
+        )
+    )
+
+
+@pytest.mark.parametrize("payload", [[], (), "", 0, False, set()])
+@pytest.mark.parametrize("roles", [(), ("sales",)])
+def test_a_falsy_payload_that_is_not_a_mapping_is_refused_on_the_fast_path_too(payload, roles):
+    # Moves with nothing to check (or only roles) take the engine's fast path; an empty
+    # list is falsy but not a mapping, so it must be refused like ["n"] is.
+    wf = _ring_with_roles(*roles)
+    instance = wf.start("x", now=T0)
+    err = _refusal(lambda: wf.fire(instance, "go", SALES, payload, now=T0))
+    assert err.code == "workflow.bad_payload"
+    assert "must be a mapping" in err.message
+    refusal = wf.check(instance, "go", SALES, payload)
+    assert refusal is not None
+    assert refusal.code == "workflow.bad_payload"
+    assert (instance.state, instance.version, instance.history_length) == ("a", 0, 1)
+
+
+def test_an_empty_dict_payload_fires_like_no_payload():
+    wf = _ring_with_roles("sales")
+    fired = wf.fire(wf.start("x", now=T0), "go", SALES, {}, now=T0)
+    assert (fired.instance.state, fired.instance.version) == ("b", 1)
+    assert fired.events[0].payload == {}
+
+
+def test_a_move_with_a_role_refuses_an_actor_without_it_and_records_who_fired_it():
+    wf = _ring_with_roles("sales")
+    instance = wf.start("x", now=T0)
+    for outsider in (Actor("intern"), Actor("ops", {"manager"}), SYSTEM_LIKE):
+        err = _refusal(lambda: wf.fire(instance, "go", outsider, now=T0))  # noqa: B023
+        assert err.code == "workflow.missing_role"
+    later = T0 + dt.timedelta(minutes=5)
+    fired = wf.fire(instance, "go", SALES, now=later)
+    back = wf.fire(fired.instance, "back", Actor("wang", {"sales", "manager"}), now=later)
+    assert [(s.event, s.actor, s.at) for s in back.instance.history] == [
+        ("start", "system", T0),
+        ("go", "li.na", later),
+        ("back", "wang", later),
+    ]
+    assert back.instance.entered_at == later
+
+
+def _timed(guard, **sla):
+    return Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="open",
+            fields={"n": "int"},
+            states=[State(name="open", **sla), State(name="escalated", terminal=True)],
+            transitions=[
+                Transition(event="escalate", source="open", target="escalated", guard=guard)
+            ],
+        )
+    )
+
+
+def test_a_guard_reads_the_time_of_the_fire_and_when_the_state_was_entered():
+    wf = _timed('now - entered_at >= duration("48h") && n > 0')
+    instance = wf.start("x", {"n": 1}, now=T0)
+    early = T0 + dt.timedelta(hours=47, minutes=59)
+    refusal = wf.check(instance, "escalate", SALES, now=early)
+    assert refusal is not None
+    assert refusal.code == "workflow.guard_false"
+    assert refusal.part == 'now - entered_at >= duration("48h")'
+    assert dict(refusal.values) == {"entered_at": T0, "now": early}
+    on_time = T0 + dt.timedelta(hours=48)  # 2 days after T0: exactly 48 hours in the state
+    fired = wf.fire(instance, "escalate", SALES, now=on_time)
+    assert fired.instance.state == "escalated"
+    assert dict(fired.events[0].guard_values) == {"n": 1, "entered_at": T0, "now": on_time}
+
+
+def test_a_guard_that_reads_the_time_needs_now_in_check_and_available():
+    wf = _timed("now >= entered_at")
+    instance = wf.start("x", {"n": 1}, now=T0)
+    assert _refusal(lambda: wf.check(instance, "escalate", SALES)).code == ("workflow.now_required")
+    assert _refusal(lambda: wf.available(instance, SALES)).code == "workflow.now_required"
+    assert wf.check(instance, "escalate", SALES, now=T0) is None
+    assert [o.allowed for o in wf.available(instance, SALES, now=T0)] == [True]
+
+
+def test_check_with_now_refuses_time_going_back_like_fire():
+    wf = _timed("now >= entered_at")
+    instance = wf.start("x", {"n": 1}, now=T0)
+    earlier = T0 - dt.timedelta(seconds=1)
+    assert _refusal(lambda: wf.check(instance, "escalate", SALES, now=earlier)).code == (
+        "workflow.time_went_back"
+    )
+
+
+def test_a_timeout_guard_reads_the_time_of_the_tick():
+    # Due 2h after 09:00; the guard lets the timeout through only from 12:00 on.
+    wf = _timed(
+        'now >= timestamp("2026-03-02T12:00:00Z")',
+        sla={"within": "2h", "timeout": "escalate"},
+    )
+    instance = wf.start("x", {"n": 1}, now=T0)
+    refused = wf.tick(instance, T0 + dt.timedelta(hours=2, minutes=30))
+    assert getattr(refused, "code", None) == "workflow.guard_false"
+    fired = wf.tick(instance, T0 + dt.timedelta(hours=3))
+    assert fired.instance.state == "escalated"
+
+
+def test_a_field_named_like_the_time_a_guard_reads_is_refused_at_load():
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        fields={"now": "timestamp", "entered_at": "int"},
+        states=[State(name="a"), State(name="b", terminal=True)],
+        transitions=[Transition(event="go", source="a", target="b")],
+    )
+    with pytest.raises(DefinitionError) as caught:
+        Workflow(definition)
+    assert [(p.code, str(p.location)) for p in caught.value.problems] == [
+        ("workflow.reserved_field", "workflow.fields.now"),
+        ("workflow.reserved_field", "workflow.fields.entered_at"),
+    ]

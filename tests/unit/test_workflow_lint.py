@@ -374,3 +374,24 @@ def test_a_guard_some_input_satisfies_is_not_reported(guard, fields):
         fields=fields,
     )
     assert "workflow.guard_never_holds" not in {p.code for p in lint(definition)}
+
+
+def test_lint_knows_the_time_a_guard_reads():
+    definition = _wf(
+        [State(name="open"), State(name="late", terminal=True), State(name="done", terminal=True)],
+        [
+            _t("escalate", "open", "late", guard='now - entered_at > duration("2d")'),
+            _t("close", "open", "done", guard='now < timestamp("2026-12-31T00:00:00Z")'),
+        ],
+    )
+    assert lint(definition) == ()
+
+
+def test_entry_criteria_do_not_read_the_time():
+    # In entry criteria entered_at would be ambiguous (the state left, or the one
+    # entered): they, like approval conditions, read fields only.
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True, entry="now > entered_at")],
+        [_t("go", "a", "b")],
+    )
+    assert {code for code, _ in _found(definition)} == {"expression_type.unknown_name"}

@@ -192,3 +192,38 @@ def test_bounds_of_the_wrong_kind_get_a_salesflow_error():
     with pytest.raises(InvalidValueError) as caught:
         definitions(max_states=1)
     assert caught.value.code == "workflow.bad_bound"
+
+
+# A -> B by two events, then B -> C by two guarded transitions on one event.
+PARALLEL = WorkflowDefinition(
+    name="parallel",
+    initial="A",
+    fields={"n": "int"},
+    states=[State(name="A"), State(name="B"), State(name="C", terminal=True)],
+    transitions=[
+        _t("approve", "A", "B"),
+        _t("fast_track", "A", "B"),
+        _t("go", "B", "C", guard="n > 0"),
+        _t("go", "B", "C", guard="n <= 0"),
+    ],
+)
+
+
+def test_simple_paths_give_each_parallel_transition_its_own_path():
+    # Two ways from A to B (transitions 0, 1) times two from B to C (2, 3): four paths,
+    # two of which read the same events but take different transitions.
+    found = sorted(
+        tuple(e.transition for e in p.edges) for p in simple_paths(PARALLEL, max_moves=2)
+    )
+    assert found == [(0, 2), (0, 3), (1, 2), (1, 3)]
+
+
+def test_shortest_path_takes_the_first_of_parallel_transitions_in_definition_order():
+    # The engine tries parallel transitions in definition order; so does the path.
+    path = shortest_paths(PARALLEL)["C"]
+    assert [(e.event, e.transition) for e in path.edges] == [("approve", 0), ("go", 2)]
+
+
+def test_coverage_paths_take_every_parallel_transition_on_every_move():
+    taken = {e.transition for p in coverage_paths(PARALLEL) for e in p.edges}
+    assert taken == {0, 1, 2, 3}

@@ -348,7 +348,7 @@ class _WorkflowMachine(RuleBasedStateMachine):
         """Fire a random event, or decide the approval, as a random actor."""
         self._pause(data)
         actor = data.draw(st.sampled_from(self.actors), label="actor")
-        options = self.workflow.available(self.instance, actor)
+        options = self.workflow.available(self.instance, actor, now=self.now)
         if not options:
             return
         option = data.draw(st.sampled_from(options), label="event")
@@ -407,7 +407,7 @@ class _WorkflowMachine(RuleBasedStateMachine):
 
     def _fire(self, event: str, actor: Actor, payload: dict[str, object]) -> None:
         workflow, before, now = self.workflow, self.instance, self.now
-        refusal = workflow.check(before, event, actor, payload)
+        refusal = workflow.check(before, event, actor, payload, now=now)
         if refusal is None:
             self._moved(before, workflow.fire(before, event, actor, payload, now=now), event)
             return

@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 Verdict = Literal["approve", "reject"]
+Rejection = Literal["veto", "quorum"]
+DelegateVotes = Literal["one", "per_principal"]
 
 
 @final
@@ -42,12 +44,15 @@ class PlannedStep:
         roles: Roles whose holders may approve.
         people: People who may approve (named, and chosen by the ``approver`` expression).
         quorum: Approvals needed.
+        rejection: ``"veto"``: any rejection rejects; ``"quorum"``: rejected once the
+            quorum is out of reach. Default ``"veto"``.
     """
 
     name: str
     roles: frozenset[str]
     people: frozenset[str]
     quorum: int
+    rejection: Rejection = "veto"
 
     def admits(self, actor: Actor) -> bool:
         """Whether ``actor`` may decide this step in their own right."""
@@ -86,25 +91,42 @@ class ApprovalProgress:
         steps: The steps that apply to this instance, in order.
         current: The index of the step being decided; ``len(steps)`` once granted.
         decisions: Every decision so far.
-        delegations: Delegate id to the approver who delegated to them.
+        delegations: Delegate id to the approvers who delegated to them, oldest first.
         distinct: Whether an approver may approve in one step only.
         self_approval: Whether the requester may approve.
         delegation: Whether delegation is allowed.
+        delegate_votes: ``"one"``: a person decides once per step; ``"per_principal"``:
+            once per principal they act for. Default ``"one"``.
     """
 
     requester: str
     steps: tuple[PlannedStep, ...]
     current: int = 0
     decisions: tuple[Decision, ...] = ()
-    delegations: Mapping[str, Actor] = field(default_factory=empty)  # type: ignore[arg-type]
+    delegations: Mapping[str, tuple[Actor, ...]] = field(default_factory=empty)  # type: ignore[arg-type]
     distinct: bool = True
     self_approval: bool = False
     delegation: bool = True
+    delegate_votes: DelegateVotes = "one"
 
     @property
     def granted(self) -> bool:
         """Whether every step is approved."""
         return self.current >= len(self.steps)
+
+    @property
+    def rejected(self) -> bool:
+        """Whether the pending step is rejected.
+
+        Under ``"veto"``, by any rejection in it; under ``"quorum"``, once its approvals
+        plus the eligible people still undecided fall short of its quorum.
+        """
+        step = self.pending
+        if step is None:
+            return False
+        if step.rejection == "veto":
+            return any(d.step == step.name and d.verdict == "reject" for d in self.decisions)
+        return len(self.approvals_in(step.name)) + len(_undecided(self, step)) < step.quorum
 
     @property
     def pending(self) -> PlannedStep | None:
@@ -165,13 +187,23 @@ def plan_approval(
         distinct=definition.distinct,
         self_approval=definition.self_approval,
         delegation=definition.delegation,
+        delegate_votes=definition.delegate_votes,
     )
 
 
 def approver_refusal(
-    progress: ApprovalProgress | None, actor: Actor, event: str, state: str
+    progress: ApprovalProgress | None,
+    actor: Actor,
+    event: str,
+    state: str,
+    on_behalf_of: str | None = None,
 ) -> tuple[Actor, Refusal | None]:
-    """On whose behalf ``actor`` decides the pending step, or why they may not."""
+    """On whose behalf ``actor`` decides the pending step, or why they may not.
+
+    ``on_behalf_of`` names the principal (``actor.id`` for their own right); ``None``
+    takes the first that can still decide: the actor in their own right, then those
+    who delegated to them, the latest first.
+    """
 
     def refuse(code: str, message: str) -> tuple[Actor, Refusal]:
         return actor, Refusal(code, event, state, message)
@@ -179,25 +211,22 @@ def approver_refusal(
     step = None if progress is None else progress.pending
     if progress is None or step is None:
         return refuse("workflow.no_approval", f"no approval is pending in {state!r}")
-    principal = actor if step.admits(actor) else progress.delegations.get(actor.id)
+    decided = _decided(progress, step)
+    principal = _principal(progress, step, actor, on_behalf_of, decided)
     if principal is None or not step.admits(principal):
-        return refuse(
-            "workflow.not_an_approver",
-            f"{actor.id!r} may not decide step {step.name!r} (roles {sorted(step.roles)},"
-            f" people {sorted(step.people)})",
-        )
+        message = _not_an_approver(step, actor, on_behalf_of, principal)
+        return refuse("workflow.not_an_approver", message)
     requester = progress.requester
     if not progress.self_approval and requester in {actor.id, principal.id}:
         return refuse("workflow.self_approval", f"{requester!r} requested it: no self-approval")
-    decided = {
-        d.principal
-        for d in progress.decisions
-        if d.step == step.name or (progress.distinct and d.verdict == "approve")
-    } | {d.approver for d in progress.decisions if d.step == step.name}
-    if principal.id in decided or actor.id in decided:
+    twice = next(
+        (p for p in (principal.id, actor.id) if p in _spent(progress, step, actor, principal)),
+        None,
+    )
+    if twice is not None:
         return refuse(
             "workflow.not_distinct",
-            f"{principal.id!r} has already decided in this approval; approvers must be distinct",
+            f"{twice!r} has already decided in this approval; approvers must be distinct",
         )
     return principal, None
 
@@ -213,17 +242,111 @@ def record(progress: ApprovalProgress, decision: Decision) -> ApprovalProgress:
 
 
 def delegate(progress: ApprovalProgress, principal: Actor, to: str) -> ApprovalProgress:
-    """The progress with ``to`` deciding on behalf of ``principal``."""
+    """The progress with ``to`` deciding on behalf of ``principal`` too."""
     delegations = dict(progress.delegations)
-    delegations[to] = principal
+    held = delegations.get(to, ())
+    delegations[to] = (*(p for p in held if p.id != principal.id), principal)
     return replace(progress, delegations=MappingProxyType(delegations))
+
+
+def _decided(progress: ApprovalProgress, step: PlannedStep) -> frozenset[str]:
+    """The principals who may no longer decide ``step``.
+
+    They decided it, or (with distinct approvers) approved another step.
+    """
+    return frozenset(
+        d.principal
+        for d in progress.decisions
+        if d.step == step.name or (progress.distinct and d.verdict == "approve")
+    )
+
+
+def _spent(
+    progress: ApprovalProgress, step: PlannedStep, actor: Actor, principal: Actor
+) -> frozenset[str]:
+    """Who has used up their say for this decision, of ``actor`` and ``principal``.
+
+    A principal counts once per step (and with distinct approvers once in the
+    chain). With ``delegate_votes="one"`` a person also decides once per step,
+    whoever they act for; with ``"per_principal"`` a delegate decides once per
+    principal, but with distinct approvers not in a step after approving another.
+    """
+    decided = _decided(progress, step)
+    if progress.delegate_votes == "one":
+        acted = {d.approver for d in progress.decisions if d.step == step.name}
+        return frozenset((decided | acted) & {actor.id, principal.id})
+    elsewhere = {
+        d.principal
+        for d in progress.decisions
+        if progress.distinct and d.verdict == "approve" and d.step != step.name
+    }
+    spent = {principal.id} & decided
+    if actor.id != principal.id and actor.id in elsewhere:
+        spent.add(actor.id)
+    return frozenset(spent)
+
+
+def _undecided(progress: ApprovalProgress, step: PlannedStep) -> frozenset[str]:
+    """The named people whose decision on ``step`` can still be given.
+
+    By them or by one of their delegates, under the same rules as a decision
+    (`approver_refusal`): the requester is left out unless self-approval is allowed,
+    so is anyone who decided or, with distinct approvers, approved another step, and
+    anyone who has nobody left to act for them. Role holders are not known here.
+    """
+    delegates = [
+        (Actor(delegate), {p.id for p in held}) for delegate, held in progress.delegations.items()
+    ]
+    return frozenset(
+        person
+        for person in step.people
+        if any(
+            approver_refusal(progress, agent, "approve", "", on_behalf_of=person)[1] is None
+            for agent in (Actor(person), *(a for a, held in delegates if person in held))
+        )
+    )
+
+
+def _principal(
+    progress: ApprovalProgress,
+    step: PlannedStep,
+    actor: Actor,
+    on_behalf_of: str | None,
+    decided: frozenset[str],
+) -> Actor | None:
+    """Whom ``actor`` acts for: the one named, or the first who can still decide."""
+    held = progress.delegations.get(actor.id, ())
+    if on_behalf_of is not None:
+        if on_behalf_of == actor.id:
+            return actor
+        return next((p for p in reversed(held) if p.id == on_behalf_of), None)
+    admitted = [p for p in (actor, *reversed(held)) if step.admits(p)]
+    if not admitted:
+        return None
+    if progress.delegate_votes == "per_principal":
+        return next((p for p in admitted if p.id not in decided), admitted[0])
+    return admitted[0]
+
+
+def _not_an_approver(
+    step: PlannedStep, actor: Actor, on_behalf_of: str | None, principal: Actor | None
+) -> str:
+    if principal is None and on_behalf_of is not None and on_behalf_of != actor.id:
+        return f"{actor.id!r} holds no delegation from {on_behalf_of!r}"
+    who = actor if principal is None else principal
+    return (
+        f"{who.id!r} may not decide step {step.name!r} (roles {sorted(step.roles)},"
+        f" people {sorted(step.people)})"
+    )
 
 
 def _planned(step: ApprovalStep, chosen: object) -> PlannedStep:
     people = set(step.people)
     if isinstance(chosen, str) and chosen:
         people.add(chosen)
-    return PlannedStep(step.name, frozenset(step.roles), frozenset(people), step.quorum)
+    return PlannedStep(
+        step.name, frozenset(step.roles), frozenset(people), step.quorum, step.rejection
+    )
 
 
 def _read(

@@ -176,12 +176,27 @@ class ApprovalStep(BaseModel):
         when: A condition over the workflow's fields; the step applies only when it
             holds at the moment the approval starts (``amount > 1000000``: the regional
             director signs large deals). Default ``None``: always.
+        rejection: What a rejection does. ``"veto"`` (the default): any rejection
+            rejects the request. ``"quorum"``: a rejection counts against the quorum;
+            the request is rejected only once the step can no longer reach it (too
+            few eligible people are left undecided). ``"quorum"`` needs the step's
+            approvers known, so a step with ``roles`` cannot have it.
 
-    >>> ApprovalStep(name="经理", roles=("sales_manager",)).quorum
-    1
+    >>> ApprovalStep(name="经理", roles=("sales_manager",)).rejection
+    'veto'
+    >>> ApprovalStep(name="董事会", people=("a", "b", "c"), quorum=2, rejection="quorum").quorum
+    2
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        # The validator's rule, for editors: rejection "quorum" goes with no roles.
+        json_schema_extra={
+            "if": {"properties": {"rejection": {"const": "quorum"}}, "required": ["rejection"]},
+            "then": {"properties": {"roles": {"type": "array", "maxItems": 0}}},
+        },
+    )
 
     name: str
     roles: Names = ()
@@ -189,11 +204,20 @@ class ApprovalStep(BaseModel):
     approver: str | None = None
     quorum: Annotated[int, Field(ge=1)] = 1
     when: str | None = None
+    rejection: Literal["veto", "quorum"] = "veto"
 
     @model_validator(mode="after")
     def _someone_approves(self) -> Self:
         if not (self.roles or self.people or self.approver):
             msg = "an approval step needs roles, people or an approver expression"
+            raise ValueError(msg)
+        if self.rejection == "quorum" and self.roles:
+            # How many hold a role is the host's knowledge: with roles the engine could
+            # never tell that the quorum is out of reach, and the request would hang.
+            msg = (
+                "rejection 'quorum' needs the step's approvers known: name them in people"
+                " or an approver expression, not roles (or keep rejection 'veto')"
+            )
             raise ValueError(msg)
         return self
 
@@ -209,13 +233,20 @@ class Approval(BaseModel):
         steps: The steps, decided one after the other.
         approved: The state to move to once every step is approved. Default ``None``:
             stay, and let a transition marked ``after_approval`` move on.
-        rejected: The state to move to when any approver rejects.
+        rejected: The state to move to when a step is rejected: at once by any
+            rejection under the step's ``rejection="veto"`` (the default), or once the
+            step can no longer reach its quorum under ``"quorum"``.
         distinct: Whether one person may approve in only one step of the chain
             (within a step an approver always counts once). Default ``True``.
         self_approval: Whether the requester may approve their own request.
             Default ``False``.
         delegation: Whether an eligible approver may delegate their decision to
             another person. Default ``True``.
+        delegate_votes: How many decisions a person may make in one step.
+            ``"one"`` (the default): one, in their own right or for one person who
+            delegated to them. ``"per_principal"``: one for each person they act for
+            (themselves, if eligible, and each who delegated to them); every
+            principal still counts once toward the quorum.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -226,6 +257,7 @@ class Approval(BaseModel):
     distinct: bool = True
     self_approval: bool = False
     delegation: bool = True
+    delegate_votes: Literal["one", "per_principal"] = "one"
 
 
 @final
@@ -263,7 +295,10 @@ class Transition(BaseModel):
         event: The event's name (``"提交报价"``).
         source: The state(s) it leaves from.
         target: The state it enters.
-        guard: A condition over the fields (expression language) that must hold.
+        guard: A condition (expression language) that must hold, over the fields
+            and two timestamps the engine supplies: ``now``, the time of the fire,
+            and ``entered_at``, when the instance entered its current state
+            (``now - entered_at >= duration("48h")``). No field may take these names.
         check: The name of a host-provided Python predicate that must also hold
             (``Workflow`` is given the callables by name).
         roles: Roles allowed to fire it; empty (the default) means anyone.

@@ -132,7 +132,8 @@ def _notes(state: State) -> list[str]:
         for step in state.approval.steps:
             who = [*step.roles, *step.people] + ([f"<{step.approver}>"] if step.approver else [])
             when = f" when {step.when}" if step.when else ""
-            notes.append(f"approval {step.name}: {step.quorum} of {', '.join(who)}{when}")
+            vote = ", rejected only when out of reach" if step.rejection == "quorum" else ""
+            notes.append(f"approval {step.name}: {step.quorum} of {', '.join(who)}{when}{vote}")
     return notes
 
 

@@ -34,7 +34,13 @@ from salesflow.workflow._instance import (
     Step,
     _Log,
 )
-from salesflow.workflow._references import ExpressionCache, parts_of, reference_problems
+from salesflow.workflow._references import (
+    CLOCK_NAMES,
+    ExpressionCache,
+    guard_schema,
+    parts_of,
+    reference_problems,
+)
 from salesflow.workflow._sla import Due, deadline_of, warning_of
 
 if TYPE_CHECKING:
@@ -58,6 +64,7 @@ _MIGRATION: Final = "workflow.migration"
 class _Guard:
     expression: Expression
     parts: tuple[Expression, ...]  # the top-level && parts, to say which one failed
+    clock: bool = False  # reads now or entered_at, which the engine supplies
 
 
 @final
@@ -67,7 +74,8 @@ class _Move:
     guard: _Guard | None
     check: Check | None
     roles: frozenset[str]
-    plain: bool  # nothing to check on the way: the hot path
+    plain: bool  # nothing to check on the way
+    gated: bool  # nothing to check on the way but the actor's roles: the hot path
 
 
 @final
@@ -76,6 +84,11 @@ class _Place:
     state: State
     entry: _Guard | None
     approval: CompiledApproval | None
+
+    @property
+    def open(self) -> bool:
+        """Nothing to check on the way in: no requirements, criteria or approval."""
+        return not (self.state.requires or self.entry or self.approval)
 
 
 class Workflow:
@@ -131,18 +144,20 @@ class Workflow:
         self._calendar = calendar if calendar is not None else definition.calendar
         self._history = history
         cache = ExpressionCache(definition.fields)
+        guards = ExpressionCache(guard_schema(definition.fields))
         self._places = {s.name: _place(s, cache) for s in definition.states}
         moves: dict[tuple[str, str], list[_Move]] = {}
         for index, transition in enumerate(definition.transitions):
-            move = _move(index, transition, cache, checks, self._places[transition.target])
+            move = _move(index, transition, guards, checks, self._places[transition.target])
             for source in transition.source:
                 moves.setdefault((source, transition.event), []).append(move)
         self._moves = {key: tuple(value) for key, value in moves.items()}
-        # The hot path: one move on the event, nothing to check, nothing to emit.
+        # The hot path: one move on the event, nothing to check but the actor's roles,
+        # nothing to emit. Roles are kept as None when the move names none.
         self._plain = {
-            key: value[0].transition.target
+            key: (value[0].transition.target, value[0].roles or None)
             for key, value in self._moves.items()
-            if len(value) == 1 and value[0].plain and not value[0].transition.emits
+            if len(value) == 1 and value[0].gated and not value[0].transition.emits
         }
 
     # -- starting and firing --------------------------------------------------------
@@ -217,18 +232,24 @@ class Workflow:
                 entered its state (``workflow.time_went_back``).
         """
         try:
-            target = self._plain.get((instance.state, event))
+            fast = self._plain.get((instance.state, event))
         except TypeError:  # an unhashable event: the general path refuses it
-            target = None
+            fast = None
         if (
-            target is not None
-            and not payload
+            fast is not None
+            # Only no payload or an empty dict skips the payload check: any other value,
+            # a falsy [] or "" included, is checked (and refused) by the general path.
+            and (payload is None or (payload.__class__ is dict and not payload))
+            # A move with roles: the same check as `_gate`; a refusal is the general
+            # path's to explain.
+            and (fast[1] is None or not fast[1].isdisjoint(actor.roles))
             and isinstance(now, dt.datetime)
             and now.tzinfo is not None
             and instance.definition_version == self.definition.version
             and instance.workflow == self.definition.name
             and instance.entered_at <= now
         ):
+            target = fast[0]
             version = instance.version + 1
             step = Step(instance.id, version, now, actor.id, event, instance.state, target)
             moved = Instance(
@@ -254,10 +275,28 @@ class Workflow:
         event: str,
         actor: Actor,
         payload: Mapping[str, object] | None = None,
+        *,
+        now: dt.datetime | None = None,
     ) -> Refusal | None:
-        """Why ``fire`` would refuse this event now, or ``None`` if it would not."""
+        """Why ``fire`` would refuse this event now, or ``None`` if it would not.
+
+        Args:
+            instance: The instance.
+            event: The event.
+            actor: Who would fire it.
+            payload: The fields it would set.
+            now: When it would be fired. Needed only when a guard of the event reads
+                ``now`` or ``entered_at``; default ``None``: such a guard raises.
+
+        Raises:
+            InvalidValueError: A guard reads the time and ``now`` is ``None``
+                (``workflow.now_required``); ``now`` is naive or before the instance
+                entered its state; the instance runs another workflow or version.
+        """
         self._own(instance)
-        outcome = self._decide(instance, event, actor, payload, system=False)
+        if now is not None:
+            self._own_time(instance, now)
+        outcome = self._decide(instance, event, actor, payload, now, system=False)
         if isinstance(outcome, Refusal):
             return outcome
         move, data, guard_values, progress = outcome
@@ -272,21 +311,28 @@ class Workflow:
             payload=payload,
             guard_values=guard_values,
             progress=progress,
-            now=instance.entered_at,
+            now=instance.entered_at if now is None else now,
         )
         return fired if isinstance(fired, Refusal) else None
 
     def available(
-        self, instance: Instance, actor: Actor, payload: Mapping[str, object] | None = None
+        self,
+        instance: Instance,
+        actor: Actor,
+        payload: Mapping[str, object] | None = None,
+        *,
+        now: dt.datetime | None = None,
     ) -> tuple[EventOption, ...]:
         """Every event out of the current state, and why this actor cannot fire each not.
 
-        Includes ``approve``/``reject`` while an approval is pending.
+        Includes ``approve``/``reject`` while an approval is pending. ``now`` is as in
+        `check`: needed only when a guard reads the time.
         """
         self._own(instance)
         events = dict.fromkeys(event for (state, event) in self._moves if state == instance.state)
         options = [
-            EventOption(event, self.check(instance, event, actor, payload)) for event in events
+            EventOption(event, self.check(instance, event, actor, payload, now=now))
+            for event in events
         ]
         if instance.approval is not None and not instance.approval.granted:
             _, refusal = approver_refusal(instance.approval, actor, "approve", instance.state)
@@ -296,33 +342,76 @@ class Workflow:
     # -- approvals --------------------------------------------------------------------
 
     def approve(
-        self, instance: Instance, actor: Actor, *, now: dt.datetime, comment: str = ""
+        self,
+        instance: Instance,
+        actor: Actor,
+        *,
+        now: dt.datetime,
+        comment: str = "",
+        on_behalf_of: str | None = None,
     ) -> Fired:
         """Record ``actor``'s approval of the pending step.
 
         When the last step is approved and the approval names an ``approved`` state,
-        the instance moves there (a ``"approved"`` step by ``system``).
+        the instance moves there (a ``"approved"`` step by ``system``). The step
+        records who decided (``actor``) and for whom (``on_behalf_of`` in its payload).
+
+        Args:
+            instance: The instance.
+            actor: Who decides.
+            now: When.
+            comment: Their comment.
+            on_behalf_of: The principal ``actor`` decides for: their own id, or one who
+                delegated to them. Default ``None``: the first who can still decide —
+                ``actor`` in their own right, then who delegated to them, latest first.
 
         Raises:
             InvalidValueError: No approval pending (``workflow.no_approval``), not an
-                approver of the step (``workflow.not_an_approver``), the requester
+                approver of the step or holding no delegation from ``on_behalf_of``
+                (``workflow.not_an_approver``), the requester
                 (``workflow.self_approval``), or already decided
                 (``workflow.not_distinct``).
         """
-        return self._decision(instance, actor, "approve", now, comment)
+        return self._decision(
+            instance, actor, "approve", now=now, comment=comment, on_behalf_of=on_behalf_of
+        )
 
     def reject(
-        self, instance: Instance, actor: Actor, *, now: dt.datetime, comment: str = ""
+        self,
+        instance: Instance,
+        actor: Actor,
+        *,
+        now: dt.datetime,
+        comment: str = "",
+        on_behalf_of: str | None = None,
     ) -> Fired:
-        """Record ``actor``'s rejection; the instance moves to the ``rejected`` state.
+        """Record ``actor``'s rejection of the pending step.
+
+        Under the step's ``rejection="veto"`` (the default) the instance moves to the
+        ``rejected`` state; under ``"quorum"`` only once the step can no longer reach
+        its quorum, and until then the rejection is recorded and the step stays open.
 
         Raises:
             InvalidValueError: As `approve`.
         """
-        return self._decision(instance, actor, "reject", now, comment)
+        return self._decision(
+            instance, actor, "reject", now=now, comment=comment, on_behalf_of=on_behalf_of
+        )
 
-    def delegate(self, instance: Instance, actor: Actor, to: str, *, now: dt.datetime) -> Fired:
+    def delegate(
+        self,
+        instance: Instance,
+        actor: Actor,
+        to: str,
+        *,
+        now: dt.datetime,
+        on_behalf_of: str | None = None,
+    ) -> Fired:
         """Let person ``to`` decide the pending step on ``actor``'s behalf.
+
+        One person may hold delegations from several; with the approval's
+        ``delegate_votes="per_principal"`` they decide once for each.
+        ``on_behalf_of`` is as in `approve`: a delegate may pass on a delegation.
 
         Raises:
             InvalidValueError: As `approve`, or delegation is not allowed
@@ -330,7 +419,9 @@ class Workflow:
         """
         self._own_at(instance, now)
         progress = instance.approval
-        principal, refusal = approver_refusal(progress, actor, "delegate", instance.state)
+        principal, refusal = approver_refusal(
+            progress, actor, "delegate", instance.state, on_behalf_of
+        )
         if refusal is None and progress is not None and not progress.delegation:
             message = f"the approval in {instance.state!r} does not allow delegation"
             refusal = Refusal(
@@ -544,7 +635,7 @@ class Workflow:
         system: bool,
     ) -> Fired | Refusal:
         self._own_at(instance, now)
-        decided = self._decide(instance, event, actor, payload, system=system)
+        decided = self._decide(instance, event, actor, payload, now, system=system)
         if isinstance(decided, Refusal):
             return decided
         move, data, guard_values, progress = decided
@@ -559,12 +650,13 @@ class Workflow:
             now=now,
         )
 
-    def _decide(
+    def _decide(  # noqa: PLR0913 - the arguments of fire, now included
         self,
         instance: Instance,
         event: str,
         actor: Actor,
         payload: Mapping[str, object] | None,
+        now: dt.datetime | None,
         *,
         system: bool,
     ) -> (
@@ -586,7 +678,7 @@ class Workflow:
         first: Refusal | None = None
         for move in moves:
             outcome = _unsettable(move.transition, payload, instance.state) or self._admit(
-                move, instance, actor, data, system=system
+                move, instance, actor, data, now, system=system
             )
             if not isinstance(outcome, Refusal):
                 return move, data, *outcome
@@ -594,25 +686,27 @@ class Workflow:
         assert first is not None  # noqa: S101 - moves is never empty
         return first
 
-    def _admit(
+    def _admit(  # noqa: PLR0913 - what a move is checked against
         self,
         move: _Move,
         instance: Instance,
         actor: Actor,
         data: Mapping[str, object],
+        now: dt.datetime | None,
         *,
         system: bool,
     ) -> tuple[Mapping[str, object], ApprovalProgress | None] | Refusal:
         transition = move.transition
         event, state = transition.event, instance.state
-        refusal = _gate(move, instance, actor, system=system) or _missing(
-            transition.requires, data, event, state, f"{event!r} requires"
-        )
+        refusal = _gate(move, instance, actor, system=system)
+        if refusal is None and transition.requires:
+            refusal = _missing(transition.requires, data, event, state, f"{event!r} requires")
         if refusal is not None:
             return refusal
         values: Mapping[str, object] = EMPTY
         if move.guard is not None:
-            verdict = _evaluate(move.guard, data, event, state, "guard")
+            seen = _clocked(move.guard, data, instance, now) if move.guard.clock else data
+            verdict = _evaluate(move.guard, seen, event, state, "guard")
             if isinstance(verdict, Refusal):
                 return verdict
             values = verdict
@@ -628,6 +722,8 @@ class Workflow:
         self, target: str, actor: Actor, data: Mapping[str, object], event: str, state: str
     ) -> ApprovalProgress | Refusal | None:
         place = self._places[target]
+        if place.open:
+            return None
         refusal = _entry_refusal(place, data, event, state)
         if refusal is not None:
             return refusal
@@ -673,6 +769,8 @@ class Workflow:
                 Action(name, instance.id, step.version, now, transition.event)
                 for name in transition.emits
             )
+        if progress is None:  # no approval in the new state: nothing to settle
+            return Fired(moved, events)
         return self._settle(moved, now, events)
 
     def _step(  # noqa: PLR0913 - the fields of a step
@@ -735,17 +833,21 @@ class Workflow:
         stayed = self._advance(instance, instance.state, step, now, keep_entry=True)
         return Fired(stayed._replace(approval=progress), (step,))
 
-    def _decision(
+    def _decision(  # noqa: PLR0913 - everything a decision records
         self,
         instance: Instance,
         actor: Actor,
         verdict: Literal["approve", "reject"],
+        *,
         now: dt.datetime,
         comment: str,
+        on_behalf_of: str | None,
     ) -> Fired:
         self._own_at(instance, now)
         progress = instance.approval
-        principal, refusal = approver_refusal(progress, actor, verdict, instance.state)
+        principal, refusal = approver_refusal(
+            progress, actor, verdict, instance.state, on_behalf_of
+        )
         if refusal is not None or progress is None or progress.pending is None:
             raise _refused(refusal)
         decision = Decision(progress.pending.name, actor.id, principal.id, verdict, now, comment)
@@ -754,7 +856,9 @@ class Workflow:
         )
         updated = record(progress, decision)
         fired = self._stay(instance, updated, actor, verdict, payload=payload, now=now)
-        if verdict == "reject":
+        # Under a veto, this rejection; under a quorum, the step out of reach: after a
+        # rejection, or an approval that leads to a step too few are left to decide.
+        if updated.rejected:
             approval = self._places[instance.state].state.approval
             assert approval is not None  # noqa: S101 - a pending approval has its definition
             outcome = self._auto_move(fired.instance, REJECTED, approval.rejected, now)
@@ -866,6 +970,19 @@ def _unsettable(
     return Refusal("workflow.bad_payload", transition.event, state, message)
 
 
+def _clocked(
+    guard: _Guard, data: Mapping[str, object], instance: Instance, now: dt.datetime | None
+) -> Mapping[str, object]:
+    """The fields, and the time a guard reads: the fire's ``now`` and ``entered_at``."""
+    if now is None:
+        message = (
+            f"the guard {guard.expression.source!r} reads the time: pass now= to check"
+            " and available"
+        )
+        raise InvalidValueError(message, code="workflow.now_required")
+    return {**data, "now": now, "entered_at": instance.entered_at}
+
+
 def _refused(refusal: Refusal | None) -> InvalidValueError:
     if refusal is None:  # pragma: no cover - callers pass a refusal whenever progress is missing
         return InvalidValueError("no approval pending", code="workflow.no_approval")
@@ -958,7 +1075,8 @@ def _guard(source: str, cache: ExpressionCache, path: str) -> _Guard:
             compiled, _ = cache.compile(unparse(piece), "bool", path)
             if compiled is not None:
                 parts.append(compiled)
-    return _Guard(expression, tuple(parts))
+    clock = not expression.names.isdisjoint(CLOCK_NAMES)
+    return _Guard(expression, tuple(parts), clock)
 
 
 def _place(state: State, cache: ExpressionCache) -> _Place:
@@ -994,9 +1112,8 @@ def _move(
         else _guard(transition.guard, cache, f"workflow.transitions[{index}].guard")
     )
     check = None if transition.check is None else checks[transition.check]
-    plain = not (
-        transition.roles
-        or transition.requires
+    gated = not (
+        transition.requires
         or guard
         or check
         or transition.after_approval
@@ -1005,7 +1122,8 @@ def _move(
         or target.approval
         or target.state.requires
     )
-    return _Move(transition, guard, check, frozenset(transition.roles), plain)
+    plain = gated and not transition.roles
+    return _Move(transition, guard, check, frozenset(transition.roles), plain, gated)
 
 
 def _aware(now: dt.datetime) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, final
+from typing import TYPE_CHECKING, Final, final
 
 from salesflow.errors import DefinitionError, ExpressionSyntaxError, Location, Problem, Severity
-from salesflow.expressions import Expression, FieldType, Schema, compile_expression
+from salesflow.expressions import Expression, Field, FieldType, Schema, compile_expression
 from salesflow.expressions.syntax import parse
 from salesflow.workflow._graph import RESERVED_EVENTS
 from salesflow.workflow._guards import remember_tree
@@ -22,7 +22,19 @@ if TYPE_CHECKING:
 
     from salesflow.workflow._definition import Approval, State, Transition, WorkflowDefinition
 
-__all__ = ["ExpressionCache", "Parts", "parts_of", "reference_problems"]
+__all__ = [
+    "CLOCK_NAMES",
+    "ExpressionCache",
+    "Parts",
+    "guard_schema",
+    "parts_of",
+    "reference_problems",
+]
+
+CLOCK_NAMES: Final = ("now", "entered_at")
+"""What a transition's guard may read beside the fields: the time of the fire (the
+``now`` given to the engine) and when the instance entered its current state, both
+timestamps. The engine supplies them; no field may take their names."""
 
 
 _SHARED: OrderedDict[tuple[str, str | None, str], Expression] = OrderedDict()
@@ -86,6 +98,16 @@ class Parts:
     names: frozenset[str] | None = None  # every state name, when some states are invalid
 
 
+def guard_schema(fields: Schema) -> Schema:
+    """The names a transition's guard may read: the fields, ``now`` and ``entered_at``.
+
+    >>> guard_schema(Schema({"amount": "int"})).model_dump()
+    {'amount': 'int', 'now': 'timestamp', 'entered_at': 'timestamp'}
+    """
+    clock = dict.fromkeys(CLOCK_NAMES, Field(type="timestamp"))
+    return Schema({**fields.fields, **clock})
+
+
 def parts_of(definition: WorkflowDefinition) -> Parts:
     """The parts of a valid definition, indexed as written."""
     return Parts(
@@ -108,7 +130,9 @@ def reference_problems(parts: Parts, checks: Iterable[str] | None = None) -> lis
     problems = _duplicate_states(parts)
     if parts.initial is not None and parts.initial not in known:
         problems.append(_unknown("state", parts.initial, "workflow.initial"))
+    problems += _clock_fields(parts.schema)
     cache = None if parts.schema is None else ExpressionCache(parts.schema)
+    guards = None if parts.schema is None else ExpressionCache(guard_schema(parts.schema))
     outgoing = {(s, t.event) for _, t in parts.transitions for s in t.source}
     for index, state in parts.states:
         problems += _state_problems(
@@ -117,9 +141,25 @@ def reference_problems(parts: Parts, checks: Iterable[str] | None = None) -> lis
     names = None if checks is None else frozenset(checks)
     for index, transition in parts.transitions:
         problems += _transition_problems(
-            index, transition, known=known, parts=parts, cache=cache, checks=names
+            index, transition, known=known, parts=parts, cache=guards, checks=names
         )
     return problems
+
+
+def _clock_fields(schema: Schema | None) -> list[Problem]:
+    """Fields named like the time a guard reads: a guard could not tell them apart."""
+    if schema is None:
+        return []
+    return [
+        Problem(
+            "workflow.reserved_field",
+            Severity.ERROR,
+            f"field {name!r} would hide the {name} a guard reads; reserved: {list(CLOCK_NAMES)}",
+            Location(path=f"workflow.fields.{name}"),
+        )
+        for name in CLOCK_NAMES
+        if name in schema
+    ]
 
 
 def _duplicate_states(parts: Parts) -> list[Problem]:
