@@ -2,6 +2,7 @@
 
 import datetime as dt
 import itertools
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from salesflow.workflow import (
     simple_paths,
     state_graph,
 )
+from salesflow.workflow._guards import never_holds
 
 from strategies.workflow import GUARD_FIELDS, definitions, event_walks, guards, plain_definitions
 
@@ -62,6 +64,41 @@ def test_guard_verdicts_agree_with_evaluating_every_row_of_a_grid(first, second)
         assert not both.any()
     elif verdict is Overlap.OVERLAPPING:
         assert both.any()
+
+
+# A decimal(1) field holds tenths only: constants that are not tenths (0.15, -0.25,
+# 2.05) sit between them. Every witness lies within +-2.7 (constants within +-2.05 and at
+# most six excluded values a side), so the tenths from -4.0 to 4.0 hold one.
+_TENTHS = [Decimal(n).scaleb(-1) for n in range(-40, 41)]
+_DECIMAL_CONSTANTS = ["-2", "-1.5", "-0.25", "0", "0.1", "0.15", "1", "2.05"]
+_DECIMAL_GUARDS = st.lists(
+    st.builds(
+        "d {} {}".format,
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        st.sampled_from(_DECIMAL_CONSTANTS),
+    ),
+    min_size=1,
+    max_size=3,
+).map(" && ".join)
+
+
+def _holding_tenths(source):
+    compiled = compile_expression(source, {"d": "decimal(1)"}, expect="bool")
+    return {value for value in _TENTHS if compiled.matches({"d": value})}
+
+
+@given(_DECIMAL_GUARDS, _DECIMAL_GUARDS)
+@example("d > 0.1 && d < 0.15", "d >= 0")  # no tenth lies between 0.1 and 0.15
+def test_decimal_guard_verdicts_agree_with_every_value_of_the_scale(first, second):
+    types = {"d": "decimal(1)"}
+    verdict = compare_guards(first, second, types)
+    both = _holding_tenths(first) & _holding_tenths(second)
+    if verdict is Overlap.DISJOINT:
+        assert not both
+    elif verdict is Overlap.OVERLAPPING:
+        assert both
+    if never_holds(first, types):
+        assert not _holding_tenths(first)
 
 
 @given(guards(), guards())

@@ -10,7 +10,10 @@ from salesflow.errors import DefinitionError, InvalidValueError
 from salesflow.workflow import (
     Actor,
     Approval,
+    ApprovalProgress,
     ApprovalStep,
+    Decision,
+    PlannedStep,
     State,
     Transition,
     Workflow,
@@ -473,15 +476,18 @@ def test_a_quorum_step_does_not_count_the_requester_among_those_left():
     assert fired.instance.state == "draft"
 
 
-def test_a_quorum_step_no_one_can_complete_after_distinct_approvers_is_rejected_on_reaching_it():
-    # a approves the first step; with distinct approvers a may not decide the second,
-    # which needs 2 of a and b: only b is left, and 0 + 1 < 2.
+def test_a_chain_distinct_approvers_cannot_complete_is_refused_on_entry_not_after_an_approval():
+    # The first step needs a, the second 2 of a and b: 3 distinct approvers from 2
+    # people. Entering is refused, rather than letting a approve and rejecting after.
     first = ApprovalStep(name="first", people=["a"])
     second = ApprovalStep(name="second", people=["a", "b"], quorum=2, rejection="quorum")
     wf = _workflow(first, second)
-    fired = wf.approve(_submitted(wf), Actor("a"), now=T0)
-    assert fired.instance.state == "draft"
-    assert [e.event for e in fired.events] == ["approve", "rejected"]
+    draft = wf.start("R-1", now=T0)
+    with pytest.raises(InvalidValueError) as caught:
+        wf.fire(draft, "submit", REQUESTER, now=T0)
+    assert caught.value.code == "workflow.no_approver"
+    assert "need 3 distinct approvers" in caught.value.message
+    assert "at most 2" in caught.value.message
 
 
 def test_a_quorum_counts_only_people_who_can_still_decide():
@@ -541,3 +547,165 @@ def test_deciding_for_someone_who_did_not_delegate_is_refused():
         wf.approve(review, Actor("d"), now=T0, on_behalf_of="b")
     assert caught.value.code == "workflow.not_an_approver"
     assert "'d' holds no delegation from 'b'" in caught.value.message
+
+
+# -- review round 3: requesters carried forward, distinct across capacities, no hangs ----
+
+
+def _two_approvals():
+    """Finance approves, then a manager: the second approval is entered by system."""
+    return Workflow(
+        WorkflowDefinition(
+            name="disc",
+            initial="draft",
+            roles=["sales", "mgr", "fin"],
+            states=[
+                State(name="draft", sla={"within": "1h", "timeout": "auto"}),
+                State(
+                    name="fin",
+                    approval=Approval(
+                        steps=[ApprovalStep(name="f", roles=["fin"])],
+                        approved="mgr",
+                        rejected="draft",
+                    ),
+                ),
+                State(
+                    name="mgr",
+                    approval=Approval(
+                        steps=[ApprovalStep(name="m", roles=["mgr"])],
+                        approved="done",
+                        rejected="mgr",
+                    ),
+                ),
+                State(name="done", terminal=True),
+            ],
+            transitions=[
+                Transition(event="submit", source="draft", target="fin"),
+                Transition(event="auto", source="draft", target="mgr"),
+            ],
+        )
+    )
+
+
+ZHOU = Actor("zhou", {"sales", "mgr"})  # a manager who submits his own deal
+
+
+def test_an_approval_entered_by_an_approvals_own_move_keeps_the_requester():
+    wf = _two_approvals()
+    fin = wf.fire(wf.start("D", now=T0), "submit", ZHOU, now=T0).instance
+    mgr = wf.approve(fin, Actor("wu", {"fin"}), now=T0).instance
+    assert (mgr.state, mgr.approval.requester, mgr.requester) == ("mgr", "zhou", "zhou")
+    assert _code(lambda: wf.approve(mgr, ZHOU, now=T0)) == "workflow.self_approval"
+
+
+def test_a_rejection_back_into_an_approval_keeps_the_requester():
+    # mgr's rejected route leads back into mgr: the new approval is still zhou's request.
+    wf = _two_approvals()
+    fin = wf.fire(wf.start("D", now=T0), "submit", ZHOU, now=T0).instance
+    mgr = wf.approve(fin, Actor("wu", {"fin"}), now=T0).instance
+    again = wf.reject(mgr, Actor("boss", {"mgr"}), now=T0).instance
+    assert (again.state, again.approval.requester) == ("mgr", "zhou")
+    assert _code(lambda: wf.approve(again, ZHOU, now=T0)) == "workflow.self_approval"
+
+
+def test_a_timeout_into_an_approval_keeps_the_requester_who_entered_the_state():
+    wf = _two_approvals()
+    draft = wf.start("D", now=T0, actor=ZHOU)
+    moved = wf.tick(draft, T0 + dt.timedelta(hours=2)).instance
+    assert (moved.state, moved.approval.requester) == ("mgr", "zhou")
+    assert moved.history[-1].actor == "system"
+    assert _code(lambda: wf.approve(moved, ZHOU, now=T0 + dt.timedelta(hours=2))) == (
+        "workflow.self_approval"
+    )
+
+
+@pytest.mark.parametrize("votes", ["one", "per_principal"])
+def test_with_distinct_approvers_a_delegate_who_approved_a_step_decides_no_later_step(votes):
+    # s1 needs a, s2 one of b and c. a delegates to b, b approves s1 for a; b has then
+    # taken part in s1, so b may not approve s2 in his own right: c must.
+    wf = _workflow(
+        ApprovalStep(name="s1", people=["a"]),
+        ApprovalStep(name="s2", people=["b", "c"]),
+        delegate_votes=votes,
+    )
+    review = wf.delegate(_submitted(wf), Actor("a"), "b", now=T0).instance
+    after_s1 = wf.approve(review, Actor("b"), now=T0, on_behalf_of="a").instance
+    assert after_s1.approval.pending.name == "s2"
+    assert _code(lambda: wf.approve(after_s1, Actor("b"), now=T0)) == "workflow.not_distinct"
+    assert wf.approve(after_s1, Actor("c"), now=T0).instance.state == "ok"
+
+
+def test_an_approval_that_would_leave_a_later_step_without_approvers_is_refused():
+    # s1: a or b; s2: only a. With distinct approvers, a approving s1 would leave s2 to
+    # nobody, and the request would hang: refused, and b approves s1 instead.
+    wf = _workflow(
+        ApprovalStep(name="s1", people=["a", "b"]), ApprovalStep(name="s2", people=["a"])
+    )
+    review = _submitted(wf)
+    with pytest.raises(InvalidValueError) as caught:
+        wf.approve(review, Actor("a"), now=T0)
+    assert caught.value.code == "workflow.not_distinct"
+    assert "would leave too few distinct approvers for ['s2']" in caught.value.message
+    options = {o.event: o.refusal and o.refusal.code for o in wf.available(review, Actor("a"))}
+    assert options["approve"] == "workflow.not_distinct"
+    assert options["reject"] is None  # a may still veto s1
+    after_b = wf.approve(review, Actor("b"), now=T0).instance
+    assert wf.approve(after_b, Actor("a"), now=T0).instance.state == "ok"
+
+
+def test_an_approval_naming_later_the_same_person_by_expression_is_refused_too():
+    # s2's approver expression names a, who is also one of s1's people.
+    wf = _workflow(
+        ApprovalStep(name="s1", people=["a", "b"]),
+        ApprovalStep(name="s2", approver="region"),
+    )
+    review = _submitted(wf, region="a")
+    assert _code(lambda: wf.approve(review, Actor("a"), now=T0)) == "workflow.not_distinct"
+    after_b = wf.approve(review, Actor("b"), now=T0).instance
+    assert wf.approve(after_b, Actor("a"), now=T0).instance.state == "ok"
+
+
+def test_a_delegate_may_not_approve_for_someone_when_a_later_step_needs_the_delegate():
+    # s1: a; s2: b. a delegates to b; b approving s1 for a would spend b, whom s2 needs.
+    wf = _workflow(ApprovalStep(name="s1", people=["a"]), ApprovalStep(name="s2", people=["b"]))
+    review = wf.delegate(_submitted(wf), Actor("a"), "b", now=T0).instance
+    refused = _code(lambda: wf.approve(review, Actor("b"), now=T0, on_behalf_of="a"))
+    assert refused == "workflow.not_distinct"
+    after_a = wf.approve(review, Actor("a"), now=T0).instance
+    assert wf.approve(after_a, Actor("b"), now=T0).instance.state == "ok"
+
+
+def test_a_pending_veto_step_nobody_can_still_decide_counts_as_rejected():
+    # A progress left by older rules: a approved s1, s2 has only a, who is spent. The
+    # step cannot reach its quorum of 1 (0 approvals + nobody left), so it is rejected
+    # rather than left hanging; the same step with a role holder is assumed reachable.
+    s1 = PlannedStep("s1", frozenset(), frozenset({"a", "b"}), 1)
+    s2 = PlannedStep("s2", frozenset(), frozenset({"a"}), 1)
+    stuck = ApprovalProgress(
+        "req", (s1, s2), current=1, decisions=(Decision("s1", "a", "a", "approve", T0),)
+    )
+    assert stuck.rejected
+    by_role = PlannedStep("s2", frozenset({"mgr"}), frozenset({"a"}), 1)
+    assert not ApprovalProgress("req", (s1, by_role), 1, stuck.decisions).rejected
+
+
+@pytest.mark.parametrize("to", [None, 42, ""])
+def test_delegating_to_anything_but_a_person_id_is_refused_at_once(to):
+    wf = _board_voting("quorum")
+    review = _submitted(wf)
+    with pytest.raises(InvalidValueError) as caught:
+        wf.delegate(review, Actor("a"), to, now=T0)
+    assert caught.value.code == "workflow.bad_actor"
+    assert review.approval.delegations == {}
+
+
+def test_available_offers_delegate_to_those_who_may_delegate():
+    wf = _board()
+    review = _submitted(wf)
+    offered = {o.event: o.refusal and o.refusal.code for o in wf.available(review, Actor("a"))}
+    assert offered["delegate"] is None
+    outsider = {o.event: o.refusal and o.refusal.code for o in wf.available(review, Actor("z"))}
+    assert outsider["delegate"] == "workflow.not_an_approver"
+    locked = _board(delegation=False)
+    options = {o.event: o.refusal for o in locked.available(_submitted(locked), Actor("a"))}
+    assert options["delegate"].code == "workflow.delegation_not_allowed"

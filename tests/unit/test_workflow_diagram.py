@@ -3,7 +3,18 @@
 import datetime as dt
 from pathlib import Path
 
-from salesflow.workflow import Actor, Workflow, load_workflow, to_dot, to_mermaid
+from salesflow.workflow import (
+    Actor,
+    Approval,
+    ApprovalStep,
+    State,
+    Transition,
+    Workflow,
+    WorkflowDefinition,
+    load_workflow,
+    to_dot,
+    to_mermaid,
+)
 
 EXAMPLE = load_workflow(
     (Path(__file__).parents[2] / "examples" / "workflows" / "deal.yaml").read_text("utf-8")
@@ -78,3 +89,50 @@ states:
     assert "approval 董事会: 2 of zhao, qian, sun, rejected only when out of reach" in to_dot(
         definition
     )
+
+
+def _parallel_walked():
+    """b -> c on go twice (n > 5, n <= 5); the approval in a moved to b; n is 9."""
+    definition = WorkflowDefinition(
+        name="w",
+        initial="a",
+        fields={"n": "int"},
+        states=[
+            State(
+                name="a",
+                approval=Approval(
+                    steps=[ApprovalStep(name="s", people=["p"])], approved="b", rejected="a"
+                ),
+            ),
+            State(name="b"),
+            State(name="c", terminal=True),
+        ],
+        transitions=[
+            Transition(event="go", source="b", target="c", guard="n > 5"),
+            Transition(event="go", source="b", target="c", guard="n <= 5"),
+        ],
+    )
+    wf = Workflow(definition)
+    instance = wf.start("x", {"n": 9}, now=T0, actor=Actor("req"))
+    instance = wf.approve(instance, Actor("p"), now=T0).instance
+    return definition, wf.fire(instance, "go", Actor("q"), now=T0).instance
+
+
+def test_dot_bolds_only_the_one_of_two_parallel_transitions_that_fired():
+    definition, instance = _parallel_walked()
+    lines = to_dot(definition, instance).splitlines()
+    assert '  "b" -> "c" [label="go [n > 5]", style=bold];' in lines
+    assert '  "b" -> "c" [label="go [n <= 5]"];' in lines
+    # One style attribute for a taken approval move: Graphviz keeps only the last.
+    assert '  "a" -> "b" [label="approved", style="dashed,bold"];' in lines
+    assert '  "a" -> "a" [label="rejected", style=dashed];' in lines
+
+
+def test_mermaid_marks_the_moves_taken_not_only_the_states():
+    definition, instance = _parallel_walked()
+    lines = to_mermaid(definition, instance).splitlines()
+    assert "    s1 --> s2: \N{HEAVY CHECK MARK} go [n > 5]" in lines
+    assert "    s1 --> s2: go [n <= 5]" in lines
+    assert "    s0 --> s1: \N{HEAVY CHECK MARK} approved" in lines
+    assert "    s0 --> s0: rejected" in lines
+    assert "\N{HEAVY CHECK MARK}" not in to_mermaid(definition)

@@ -9,6 +9,8 @@ from salesflow.errors import DefinitionError, InvalidValueError
 from salesflow.workflow import (
     Action,
     Actor,
+    Approval,
+    ApprovalStep,
     State,
     Step,
     Transition,
@@ -586,3 +588,95 @@ def test_a_field_named_like_the_time_a_guard_reads_is_refused_at_load():
         ("workflow.reserved_field", "workflow.fields.now"),
         ("workflow.reserved_field", "workflow.fields.entered_at"),
     ]
+
+
+# -- history in time order, and which transition fired --------------------------------
+
+
+def _review(**workflow):
+    return Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            states=[
+                State(
+                    name="a",
+                    sla={"within": "2h", "timeout": "remind"},
+                ),
+                State(name="z", terminal=True),
+            ],
+            transitions=[
+                Transition(event="remind", source="a", target="a"),
+                Transition(event="close", source="a", target="z"),
+            ],
+        ),
+        **workflow,
+    )
+
+
+@pytest.mark.parametrize("history", [True, False])
+def test_a_fire_dated_before_a_late_tick_is_refused_though_the_sla_restarted_earlier(history):
+    # The tick at +10h restarts the SLA at the deadline (+2h) but is itself the last
+    # change: a fire at +3h would put "close 12:00" after "remind 19:00".
+    wf = _review(history=history)
+    ticked = wf.tick(wf.start("x", now=T0), T0 + dt.timedelta(hours=10)).instance
+    assert (ticked.entered_at, ticked.updated_at) == (
+        T0 + dt.timedelta(hours=2),
+        T0 + dt.timedelta(hours=10),
+    )
+    err = _refusal(lambda: wf.fire(ticked, "close", SALES, now=T0 + dt.timedelta(hours=3)))
+    assert err.code == "workflow.time_went_back"
+    assert "before the instance's last change" in err.message
+    assert wf.fire(ticked, "close", SALES, now=T0 + dt.timedelta(hours=10)).instance.state == "z"
+
+
+def test_a_decision_dated_before_the_last_one_is_refused():
+    wf = Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            states=[
+                State(name="a"),
+                State(
+                    name="vote",
+                    approval=Approval(
+                        steps=[ApprovalStep(name="s", people=["p", "q"], quorum=2)],
+                        approved="z",
+                        rejected="a",
+                    ),
+                ),
+                State(name="z", terminal=True),
+            ],
+            transitions=[Transition(event="go", source="a", target="vote")],
+        )
+    )
+    vote = wf.fire(wf.start("x", now=T0), "go", SALES, now=T0).instance
+    later = wf.approve(vote, Actor("p"), now=T0 + dt.timedelta(hours=5)).instance
+    assert later.entered_at == T0  # a decision does not restart the state's clock
+    err = _refusal(lambda: wf.approve(later, Actor("q"), now=T0 + dt.timedelta(hours=1)))
+    assert err.code == "workflow.time_went_back"
+    done = wf.approve(later, Actor("q"), now=T0 + dt.timedelta(hours=6)).instance
+    times = [step.at for step in done.history]
+    assert times == sorted(times)
+
+
+def test_each_step_records_which_of_two_transitions_on_one_event_fired():
+    wf = Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            fields={"n": "int"},
+            states=[State(name="a"), State(name="b", terminal=True)],
+            transitions=[
+                Transition(event="go", source="a", target="b", guard="n > 5"),
+                Transition(event="go", source="a", target="b", guard="n <= 5"),
+                Transition(event="skip", source="a", target="b"),
+            ],
+        )
+    )
+    small = wf.fire(wf.start("x", {"n": 3}, now=T0), "go", SALES, now=T0).instance
+    big = wf.fire(wf.start("y", {"n": 9}, now=T0), "go", SALES, now=T0).instance
+    fast = wf.fire(wf.start("z", {"n": 9}, now=T0), "skip", SALES, now=T0).instance
+    assert [s.transition for s in small.history] == [None, 1]  # start is the engine's own
+    assert [s.transition for s in big.history] == [None, 0]
+    assert fast.history[-1].transition == 2  # the fast path records it too

@@ -395,3 +395,127 @@ def test_entry_criteria_do_not_read_the_time():
         [_t("go", "a", "b")],
     )
     assert {code for code, _ in _found(definition)} == {"expression_type.unknown_name"}
+
+
+# -- review round 3: false positives gone, moves that can never fire left out -------------
+
+
+def test_steps_that_apply_under_exclusive_conditions_may_name_the_same_approver():
+    # small (amount <= 100) and big (amount > 100) never apply together: zhang alone
+    # decides whichever applies, so no two distinct approvers are needed.
+    steps = (
+        ApprovalStep(name="small", people=["zhang"], when="amount <= 100"),
+        ApprovalStep(name="big", people=["zhang"], when="amount > 100"),
+    )
+    approval = Approval(steps=steps, approved="ok", rejected="no")
+    definition = _wf(
+        [
+            State(name="a", approval=approval),
+            State(name="ok", terminal=True),
+            State(name="no", terminal=True),
+        ],
+        [],
+        fields={"amount": "int"},
+    )
+    assert lint(definition) == ()
+
+
+@pytest.mark.parametrize("guard", [None, "n > 1"])
+def test_a_host_check_keeps_a_pair_at_a_warning_even_when_both_have_guards(guard):
+    # Adding the guard n > 1 beside the check narrows the transition: it cannot turn
+    # the warning into an error.
+    definition = _wf(
+        [State(name="a"), State(name="b", terminal=True), State(name="c", terminal=True)],
+        [_t("go", "a", "b", guard=guard, check="vip"), _t("go", "a", "c", guard="n > 5")],
+        fields={"n": "int"},
+    )
+    assert [(p.code, p.severity) for p in lint(definition)] == [
+        ("workflow.guards_not_proved_disjoint", Severity.WARNING)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "fields", "verdict"),
+    [
+        # A decimal(2) holds cents: none lies strictly between 999.99 and 1000.00.
+        ("amount > 999.99", "amount < 1000", {"amount": "decimal(2)"}, Overlap.DISJOINT),
+        ("amount > 999.99", "amount < 1000", {"amount": "decimal(3)"}, Overlap.OVERLAPPING),
+        ("amount <= 999.99", "amount >= 999.995", {"amount": "decimal(2)?"}, Overlap.DISJOINT),
+        ("amount == 0.125", "amount > 0", {"amount": "decimal(2)"}, Overlap.DISJOINT),
+        # decimal(0) holds whole numbers, like an int.
+        ("n > 1", "n < 2", {"n": "decimal(0)"}, Overlap.DISJOINT),
+        # A decimal without a scale, or a double, is dense.
+        ("amount > 999.99", "amount < 1000", {"amount": "decimal"}, Overlap.OVERLAPPING),
+    ],
+)
+def test_decimal_fields_count_on_the_grid_of_their_scale(first, second, fields, verdict):
+    assert compare_guards(first, second, fields) is verdict
+
+
+def test_lint_reads_a_decimals_scale_for_overlaps_and_guards_that_never_hold():
+    disjoint = _two_guards("amount > 999.99", "amount < 1000", {"amount": "decimal(2)"})
+    assert lint(disjoint) == ()
+    never = _wf(
+        [State(name="a"), State(name="b", terminal=True)],
+        [_t("go", "a", "b", guard="amount > 10.00 && amount < 10.01")],
+        fields={"amount": "decimal(2)"},
+    )
+    assert ("workflow.guard_never_holds", "workflow.transitions[0].guard") in _found(never)
+
+
+@pytest.mark.parametrize(
+    ("transition", "target"),
+    [
+        ({"guard": "n > 1 && n < 2"}, {}),
+        ({}, {"entry": "n > 1 && n < 2"}),
+    ],
+)
+def test_a_state_whose_only_way_out_can_never_fire_is_a_dead_end(transition, target):
+    definition = _wf(
+        [State(name="a"), State(name="z", terminal=True, **target)],
+        [_t("go", "a", "z", **transition)],
+        fields={"n": "int"},
+    )
+    found = _found(definition)
+    assert ("workflow.dead_end", "workflow.states[0]") in found
+    assert ("workflow.unreachable", "workflow.states[1]") in found
+    (dead_end,) = [p for p in lint(definition) if p.code == "workflow.dead_end"]
+    assert "no way out that can ever be taken" in dead_end.message
+
+
+def test_an_after_approval_transition_out_of_an_approval_that_moves_on_never_fires():
+    # The grant moves to z at once, so ship never fires and y is never reached.
+    approval = Approval(steps=[ApprovalStep(name="s", people=["p"])], approved="z", rejected="a")
+    definition = _wf(
+        [
+            State(name="a", approval=approval),
+            State(name="y", terminal=True),
+            State(name="z", terminal=True),
+        ],
+        [_t("ship", "a", "y", after_approval=True)],
+    )
+    assert _found(definition) == {
+        ("workflow.after_approval_never_fires", "workflow.transitions[0].source[0]"),
+        ("workflow.unreachable", "workflow.states[1]"),
+    }
+
+
+def test_a_person_a_later_step_needs_can_never_approve_an_earlier_one():
+    # s1: a or b; s2: only a. A matching exists (b, then a), but a approving s1 would
+    # leave s2 to nobody: the engine refuses that, and lint says so.
+    definition = _approval(
+        ApprovalStep(name="s1", people=["a", "b"]), ApprovalStep(name="s2", people=["a"])
+    )
+    problems = lint(definition)
+    assert [(p.code, p.severity, p.location.path) for p in problems if p.location] == [
+        (
+            "workflow.approver_needed_later",
+            Severity.WARNING,
+            "workflow.states[0].approval.steps[0].people",
+        )
+    ]
+    assert "'a' can never approve step 's1'" in problems[0].message
+    spare = _approval(
+        ApprovalStep(name="s1", people=["a", "b"]), ApprovalStep(name="s2", people=["a", "c"])
+    )
+    assert lint(spare) == ()

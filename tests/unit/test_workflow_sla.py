@@ -196,3 +196,15 @@ def test_deadline_is_never_before_entry(within):
     deadline = wf.deadline(instance)
     assert deadline is not None
     assert deadline > FRIDAY_5PM
+
+
+def test_a_warning_in_days_on_an_sla_in_hours_starts_a_business_day_before_the_deadline():
+    # Entered Monday 2 March 15:00; 16 working hours at 8 a day (09-12, 13-18): Monday
+    # 15-18 is 3, Tuesday 8, Wednesday 09-12 and 13-15 the last 5 -> Wednesday 15:00.
+    # One business day before it is Tuesday 15:00, not Wednesday's midnight.
+    wf = _workflow(Sla(within="16h", warn_before="1d"))
+    instance = wf.start("a", now=dt.datetime(2026, 3, 2, 15, tzinfo=SHANGHAI))
+    assert wf.deadline(instance) == dt.datetime(2026, 3, 4, 15, tzinfo=SHANGHAI)
+    assert wf.due([instance], dt.datetime(2026, 3, 3, 14, 59, tzinfo=SHANGHAI)) == ()
+    at_risk = wf.due([instance], dt.datetime(2026, 3, 3, 15, tzinfo=SHANGHAI))
+    assert [d.status for d in at_risk] == ["at_risk"]

@@ -348,7 +348,8 @@ class _WorkflowMachine(RuleBasedStateMachine):
         """Fire a random event, or decide the approval, as a random actor."""
         self._pause(data)
         actor = data.draw(st.sampled_from(self.actors), label="actor")
-        options = self.workflow.available(self.instance, actor, now=self.now)
+        available = self.workflow.available(self.instance, actor, now=self.now)
+        options = [o for o in available if o.event != "delegate"]  # the delegate rule's
         if not options:
             return
         option = data.draw(st.sampled_from(options), label="event")
@@ -359,16 +360,30 @@ class _WorkflowMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def delegate(self, data: st.DataObject) -> None:
-        """Delegate the pending approval from one actor to another's id."""
+        """Delegate the pending approval from one actor to another's id, as promised.
+
+        `available` offers ``delegate`` while an approval is pending, with its refusal;
+        when it does not offer it, delegating is refused with ``workflow.no_approval``.
+        """
         self._pause(data)
         actor = data.draw(st.sampled_from(self.actors), label="delegating")
         to = data.draw(st.sampled_from(self.actors), label="delegate").id
         before = self.instance
+        offered = [
+            o for o in self.workflow.available(before, actor, now=self.now) if o.event == "delegate"
+        ]
+        promised = offered[0].refusal.code if offered and offered[0].refusal else None
+        if not offered:
+            promised = "workflow.no_approval"
         try:
             fired = self.workflow.delegate(before, actor, to, now=self.now)
-        except InvalidValueError:
+        except InvalidValueError as err:
+            _expect(
+                err.code == promised, f"delegate: available said {promised}, it raised {err.code}"
+            )
             _expect(self.instance == before, "a refused delegation changed the instance")
             return
+        _expect(promised is None, f"delegate: available said {promised}, yet it went through")
         progress = fired.instance.approval
         _expect(
             progress is not None and progress.delegations.get(to) is not None,
@@ -439,7 +454,7 @@ class _WorkflowMachine(RuleBasedStateMachine):
 
     @invariant()
     def history_matches_version(self) -> None:
-        """With history on: the start step, then one step per version; else nothing."""
+        """With history on: the start step, one step per version, in time order; else nothing."""
         history = self.instance.history
         if not self.keeps_history:
             _expect(history == (), f"history kept although off: {len(history)} steps")
@@ -451,6 +466,8 @@ class _WorkflowMachine(RuleBasedStateMachine):
         _expect(history[0].event == "start", f"history starts with {history[0].event!r}")
         versions = [step.version for step in history]
         _expect(versions == sorted(set(versions)), f"step versions out of order: {versions}")
+        times = [step.at for step in history]
+        _expect(times == sorted(times), f"history goes back in time: {times}")
 
     @invariant()
     def user_invariants(self) -> None:

@@ -14,7 +14,7 @@ from salesflow.workflow._instance import Actor, Refusal, empty
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from salesflow.expressions import Expression
     from salesflow.workflow._definition import Approval, ApprovalStep
@@ -25,6 +25,7 @@ __all__ = [
     "Decision",
     "PlannedStep",
     "approver_refusal",
+    "distinct_fill",
     "plan_approval",
     "record",
 ]
@@ -118,14 +119,20 @@ class ApprovalProgress:
     def rejected(self) -> bool:
         """Whether the pending step is rejected.
 
-        Under ``"veto"``, by any rejection in it; under ``"quorum"``, once its approvals
-        plus the eligible people still undecided fall short of its quorum.
+        Under ``"veto"``, by any rejection in it. Under either policy, once its
+        approvals plus the eligible people who can still decide fall short of its
+        quorum: a step nobody can complete must not hang. That is known only for a
+        step without roles (how many hold a role is the host's knowledge).
         """
         step = self.pending
         if step is None:
             return False
-        if step.rejection == "veto":
-            return any(d.step == step.name and d.verdict == "reject" for d in self.decisions)
+        if step.rejection == "veto" and any(
+            d.step == step.name and d.verdict == "reject" for d in self.decisions
+        ):
+            return True
+        if step.roles:
+            return False
         return len(self.approvals_in(step.name)) + len(_undecided(self, step)) < step.quorum
 
     @property
@@ -160,7 +167,8 @@ def plan_approval(
     null must never silently drop a step or leave it without an approver
     (``workflow.missing_field``). A step left with fewer eligible approvers than its
     quorum (only named people, the requester among them) cannot start either
-    (``workflow.no_approver``).
+    (``workflow.no_approver``), nor, with distinct approvers, a chain whose steps
+    without roles cannot each find their own people.
     """
     definition = compiled.definition
     planned = []
@@ -181,7 +189,7 @@ def plan_approval(
         if shortfall is not None:
             return "workflow.no_approver", shortfall
         planned.append(planned_step)
-    return ApprovalProgress(
+    progress = ApprovalProgress(
         requester,
         tuple(planned),
         distinct=definition.distinct,
@@ -189,6 +197,8 @@ def plan_approval(
         delegation=definition.delegation,
         delegate_votes=definition.delegate_votes,
     )
+    shortfall = _chain_shortfall(progress)
+    return progress if shortfall is None else ("workflow.no_approver", shortfall)
 
 
 def approver_refusal(
@@ -228,6 +238,9 @@ def approver_refusal(
             "workflow.not_distinct",
             f"{twice!r} has already decided in this approval; approvers must be distinct",
         )
+    stranding = _stranding(progress, step, actor, principal) if event == "approve" else None
+    if stranding is not None:
+        return refuse("workflow.not_distinct", stranding)
     return principal, None
 
 
@@ -241,6 +254,32 @@ def record(progress: ApprovalProgress, decision: Decision) -> ApprovalProgress:
     return updated
 
 
+def distinct_fill(needs: Iterable[tuple[int, Iterable[str]]]) -> int:
+    """How many of the places asked for distinct people can fill: a maximum matching.
+
+    Each need is (places, the people who may fill them); one person fills one place
+    in all. ``sum(places)`` when every need can be met at once.
+
+    >>> distinct_fill([(1, ["a", "b"]), (1, ["a"])]), distinct_fill([(2, ["a", "b"]), (1, ["a"])])
+    (2, 2)
+    """
+    places = [sorted(people) for count, people in needs for _ in range(count)]
+    holder: dict[str, int] = {}
+
+    def place(index: int, tried: set[str]) -> bool:
+        # Kuhn's augmenting path: take a free person, or move their holder elsewhere.
+        for person in places[index]:
+            if person in tried:
+                continue
+            tried.add(person)
+            if person not in holder or place(holder[person], tried):
+                holder[person] = index
+                return True
+        return False
+
+    return sum(place(index, set()) for index in range(len(places)))
+
+
 def delegate(progress: ApprovalProgress, principal: Actor, to: str) -> ApprovalProgress:
     """The progress with ``to`` deciding on behalf of ``principal`` too."""
     delegations = dict(progress.delegations)
@@ -250,15 +289,19 @@ def delegate(progress: ApprovalProgress, principal: Actor, to: str) -> ApprovalP
 
 
 def _decided(progress: ApprovalProgress, step: PlannedStep) -> frozenset[str]:
-    """The principals who may no longer decide ``step``.
+    """The people who may no longer decide ``step``.
 
-    They decided it, or (with distinct approvers) approved another step.
+    The principals who decided it; with distinct approvers also everyone who took
+    part in approving another step, whether for themselves or as a delegate: one
+    person approves in one step only, in whatever capacity.
     """
-    return frozenset(
-        d.principal
-        for d in progress.decisions
-        if d.step == step.name or (progress.distinct and d.verdict == "approve")
-    )
+    people: set[str] = set()
+    for d in progress.decisions:
+        if d.step == step.name:
+            people.add(d.principal)
+        elif progress.distinct and d.verdict == "approve":
+            people.update((d.principal, d.approver))
+    return frozenset(people)
 
 
 def _spent(
@@ -266,24 +309,77 @@ def _spent(
 ) -> frozenset[str]:
     """Who has used up their say for this decision, of ``actor`` and ``principal``.
 
-    A principal counts once per step (and with distinct approvers once in the
-    chain). With ``delegate_votes="one"`` a person also decides once per step,
-    whoever they act for; with ``"per_principal"`` a delegate decides once per
-    principal, but with distinct approvers not in a step after approving another.
+    A principal counts once per step, and with distinct approvers a person who
+    approved another step (for themselves or as a delegate) decides no later step,
+    in either capacity. With ``delegate_votes="one"`` a person also decides once per
+    step, whoever they act for; with ``"per_principal"`` a delegate decides once per
+    principal.
     """
     decided = _decided(progress, step)
     if progress.delegate_votes == "one":
         acted = {d.approver for d in progress.decisions if d.step == step.name}
         return frozenset((decided | acted) & {actor.id, principal.id})
     elsewhere = {
-        d.principal
+        person
         for d in progress.decisions
         if progress.distinct and d.verdict == "approve" and d.step != step.name
+        for person in (d.principal, d.approver)
     }
-    spent = {principal.id} & decided
-    if actor.id != principal.id and actor.id in elsewhere:
-        spent.add(actor.id)
-    return frozenset(spent)
+    return frozenset(({principal.id} & decided) | ({actor.id} & elsewhere))
+
+
+def _eligible(progress: ApprovalProgress, step: PlannedStep) -> frozenset[str]:
+    """The named people who may decide ``step`` in their own right."""
+    return step.people if progress.self_approval else step.people - {progress.requester}
+
+
+def _chain_shortfall(progress: ApprovalProgress) -> str | None:
+    """Why distinct approvers cannot be found for the steps without roles, if so."""
+    named = [step for step in progress.steps if not step.roles]
+    if not progress.distinct or len(named) < 2:  # noqa: PLR2004 - one step is `_shortfall`'s
+        return None
+    needed = sum(step.quorum for step in named)
+    found = distinct_fill((step.quorum, _eligible(progress, step)) for step in named)
+    if found >= needed:
+        return None
+    return (
+        f"approval steps {[step.name for step in named]} need {needed} distinct approvers,"
+        f" and their named people can give at most {found} (requester"
+        f" {progress.requester!r})"
+    )
+
+
+def _stranding(
+    progress: ApprovalProgress, step: PlannedStep, actor: Actor, principal: Actor
+) -> str | None:
+    """Why this approval would leave the chain unable to finish, or ``None``.
+
+    With distinct approvers, whoever takes part in approving ``step`` decides no later
+    step: refused when, without them, the rest of ``step`` and the later steps without
+    roles can no longer each find their own people (that chain would hang).
+    """
+    later = [s for s in progress.steps[progress.current + 1 :] if not s.roles]
+    if not progress.distinct or not later:
+        return None
+    spent = {actor.id, principal.id} | {
+        person
+        for d in progress.decisions
+        if d.verdict == "approve"
+        for person in (d.principal, d.approver)
+    }
+    needs = [(s.quorum, _eligible(progress, s) - spent) for s in later]
+    if not step.roles:
+        left = step.quorum - len(progress.approvals_in(step.name) | {principal.id})
+        here = {d.principal for d in progress.decisions if d.step == step.name}
+        needs.append((max(left, 0), _eligible(progress, step) - spent - here))
+    if distinct_fill(needs) >= sum(count for count, _ in needs):
+        return None
+    who = repr(actor.id) if actor.id == principal.id else f"{actor.id!r} for {principal.id!r}"
+    return (
+        f"{who} approving step {step.name!r}"
+        f" would leave too few distinct approvers for {[s.name for s in later]}:"
+        " another approver must decide this step"
+    )
 
 
 def _undecided(progress: ApprovalProgress, step: PlannedStep) -> frozenset[str]:

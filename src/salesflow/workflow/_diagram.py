@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from salesflow.workflow._graph import APPROVED, REJECTED
 
@@ -12,14 +12,20 @@ if TYPE_CHECKING:
 
 __all__ = ["to_dot", "to_mermaid"]
 
+_TAKEN: Final = "\N{HEAVY CHECK MARK} "
+"""Marks a move taken in a Mermaid label: a state diagram cannot style one transition."""
+
 
 def to_mermaid(definition: WorkflowDefinition, instance: Instance | None = None) -> str:
     """A Mermaid ``stateDiagram-v2`` of the definition.
 
     Transitions are labelled with their event, guard (``[...]``), roles and actions;
     states with their SLA and approval steps; terminal states point to ``[*]`` with
-    their outcome. With ``instance``, its current state and the moves of its history
-    are highlighted (``classDef current`` / ``visited``).
+    their outcome. With ``instance``, its current state and the states of its history
+    are highlighted (``classDef current`` / ``visited``), and the label of every move
+    it took starts with ✔ (Mermaid cannot style one transition of a state diagram:
+    ``linkStyle`` is for flowcharts). Two transitions on one event between the same
+    states are told apart by the index each step records.
 
     >>> from salesflow.workflow import State, Transition, WorkflowDefinition
     >>> wf = WorkflowDefinition(name="w", initial="草稿", states=[
@@ -35,19 +41,26 @@ def to_mermaid(definition: WorkflowDefinition, instance: Instance | None = None)
         s1 --> [*]: won
     """
     ids = {state.name: f"s{i}" for i, state in enumerate(definition.states)}
+    taken = _Taken(instance)
     lines = ["stateDiagram-v2"]
     for state in definition.states:
         lines.append(f'    state "{_mermaid_text(state.name)}" as {ids[state.name]}')
         lines += [f"    note right of {ids[state.name]}: {_mermaid_text(n)}" for n in _notes(state)]
     lines.append(f"    [*] --> {ids.get(definition.initial, definition.initial)}")
-    for transition in definition.transitions:
+    for index, transition in enumerate(definition.transitions):
         label = _mermaid_text(_label(transition))
+        target = ids.get(transition.target, transition.target)
         lines += [
-            f"    {ids.get(s, s)} --> {ids.get(transition.target, transition.target)}: {label}"
+            f"    {ids.get(s, s)} --> {target}:"
+            f" {_TAKEN if taken.transition(s, index, transition) else ''}{label}"
             for s in transition.source
         ]
     for state in definition.states:
-        lines += [f"    {ids[state.name]} --> {ids.get(t, t)}: {e}" for e, t in _routes(state)]
+        lines += [
+            f"    {ids[state.name]} --> {ids.get(t, t)}:"
+            f" {_TAKEN if taken.route(state.name, e, t) else ''}{e}"
+            for e, t in _routes(state)
+        ]
         if state.terminal:
             lines.append(f"    {ids[state.name]} --> [*]: {_mermaid_text(state.outcome or 'end')}")
     if instance is not None:
@@ -64,7 +77,8 @@ def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> 
     """A Graphviz DOT digraph of the definition, grouped by phase.
 
     Labels as in `to_mermaid`; terminal states are double circles; the instance's
-    current state is filled and the moves it took are bold.
+    current state is filled and the moves it took are bold (of two transitions on
+    one event between the same states, only the one that fired).
 
     >>> from salesflow.workflow import State, Transition, WorkflowDefinition
     >>> wf = WorkflowDefinition(name="w", initial="a", states=[
@@ -80,7 +94,7 @@ def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> 
       "a" -> "b" [label="go"];
     }
     """
-    taken = set() if instance is None else {(s.source, s.event, s.target) for s in instance.history}
+    taken = _Taken(instance)
     lines = [f"digraph {_dot(definition.name)} {{", "  rankdir=LR;"]
     phases: dict[str | None, list[State]] = {}
     for state in definition.states:
@@ -93,19 +107,46 @@ def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> 
         if phase is not None:
             lines.append("  }")
     lines += ['  "__start" [shape=point];', f'  "__start" -> {_dot(definition.initial)};']
-    for transition in definition.transitions:
+    for index, transition in enumerate(definition.transitions):
         for source in transition.source:
-            bold = ", style=bold" if (source, transition.event, transition.target) in taken else ""
+            bold = ", style=bold" if taken.transition(source, index, transition) else ""
             label = _dot(_label(transition))
             lines.append(f"  {_dot(source)} -> {_dot(transition.target)} [label={label}{bold}];")
     for state in definition.states:
         for event, target in _routes(state):
-            bold = ", style=bold" if (state.name, event, target) in taken else ""
+            # One style attribute: Graphviz keeps only the last of two.
+            style = '"dashed,bold"' if taken.route(state.name, event, target) else "dashed"
             lines.append(
-                f"  {_dot(state.name)} -> {_dot(target)} [label={_dot(event)}, style=dashed{bold}];"
+                f"  {_dot(state.name)} -> {_dot(target)} [label={_dot(event)}, style={style}];"
             )
     lines.append("}")
     return "\n".join(lines)
+
+
+class _Taken:
+    """The moves an instance's history took.
+
+    A transition's step records its index, which tells apart two transitions on one
+    event between the same states; the engine's own moves (``approved``,
+    ``rejected``), and steps recorded without an index, are matched by source, event
+    and target.
+    """
+
+    __slots__ = ("_by_index", "_by_name")
+
+    def __init__(self, instance: Instance | None) -> None:
+        history = () if instance is None else instance.history
+        self._by_index = {(s.source, s.transition) for s in history if s.transition is not None}
+        self._by_name = {(s.source, s.event, s.target) for s in history if s.transition is None}
+
+    def transition(self, source: str, index: int, transition: Transition) -> bool:
+        """Whether the transition at ``index`` was taken from ``source``."""
+        by_name = (source, transition.event, transition.target)
+        return (source, index) in self._by_index or by_name in self._by_name
+
+    def route(self, state: str, event: str, target: str) -> bool:
+        """Whether an approval's own move was taken."""
+        return (state, event, target) in self._by_name
 
 
 def _label(transition: Transition) -> str:

@@ -70,6 +70,7 @@ class _Guard:
 @final
 @dataclass(frozen=True, slots=True)
 class _Move:
+    index: int  # the transition's position in the definition, recorded on its steps
     transition: Transition
     guard: _Guard | None
     check: Check | None
@@ -155,7 +156,7 @@ class Workflow:
         # The hot path: one move on the event, nothing to check but the actor's roles,
         # nothing to emit. Roles are kept as None when the move names none.
         self._plain = {
-            key: (value[0].transition.target, value[0].roles or None)
+            key: (value[0].transition.target, value[0].roles or None, value[0].index)
             for key, value in self._moves.items()
             if len(value) == 1 and value[0].gated and not value[0].transition.emits
         }
@@ -188,7 +189,7 @@ class Workflow:
         fields = self._checked_payload(EMPTY if data is None else data, "start", initial)
         if isinstance(fields, Refusal):
             raise fields.error()
-        progress = self._entering(initial, actor, fields, "start", initial)
+        progress = self._entering(initial, actor.id, fields, "start", initial)
         if isinstance(progress, Refusal):
             raise progress.error()
         payload = MappingProxyType(dict(fields)) if fields else EMPTY
@@ -201,6 +202,8 @@ class Workflow:
             0,
             fields,
             now,
+            now,
+            actor.id,
             progress,
             _Log(step, None) if self._history else None,
         )
@@ -228,8 +231,8 @@ class Workflow:
                 its message names the state, the roles, the missing fields, or the
                 part of the guard that was false with the values it read. Also for a
                 naive ``now``, an instance of another workflow or version
-                (``workflow.version_mismatch``), or ``now`` before the instance
-                entered its state (``workflow.time_went_back``).
+                (``workflow.version_mismatch``), or ``now`` before the instance's
+                last change (``workflow.time_went_back``).
         """
         try:
             fast = self._plain.get((instance.state, event))
@@ -247,11 +250,22 @@ class Workflow:
             and now.tzinfo is not None
             and instance.definition_version == self.definition.version
             and instance.workflow == self.definition.name
-            and instance.entered_at <= now
+            and instance.updated_at <= now
         ):
             target = fast[0]
             version = instance.version + 1
-            step = Step(instance.id, version, now, actor.id, event, instance.state, target)
+            step = Step(
+                instance.id,
+                version,
+                now,
+                actor.id,
+                event,
+                instance.state,
+                target,
+                EMPTY,
+                EMPTY,
+                fast[2],
+            )
             moved = Instance(
                 instance.id,
                 instance.workflow,
@@ -260,6 +274,8 @@ class Workflow:
                 version,
                 instance.data,
                 now,
+                now,
+                actor.id,
                 None,
                 _Log(step, instance.log) if self._history else None,
             )
@@ -290,8 +306,8 @@ class Workflow:
 
         Raises:
             InvalidValueError: A guard reads the time and ``now`` is ``None``
-                (``workflow.now_required``); ``now`` is naive or before the instance
-                entered its state; the instance runs another workflow or version.
+                (``workflow.now_required``); ``now`` is naive or before the
+                instance's last change; the instance runs another workflow or version.
         """
         self._own(instance)
         if now is not None:
@@ -311,7 +327,8 @@ class Workflow:
             payload=payload,
             guard_values=guard_values,
             progress=progress,
-            now=instance.entered_at if now is None else now,
+            now=instance.updated_at if now is None else now,
+            requester=actor.id,
         )
         return fired if isinstance(fired, Refusal) else None
 
@@ -325,8 +342,10 @@ class Workflow:
     ) -> tuple[EventOption, ...]:
         """Every event out of the current state, and why this actor cannot fire each not.
 
-        Includes ``approve``/``reject`` while an approval is pending. ``now`` is as in
-        `check`: needed only when a guard reads the time.
+        Includes ``approve``, ``reject`` and ``delegate`` while an approval is pending
+        (``delegate`` refused with ``workflow.delegation_not_allowed`` where the
+        approval forbids it). ``now`` is as in `check`: needed only when a guard reads
+        the time.
         """
         self._own(instance)
         events = dict.fromkeys(event for (state, event) in self._moves if state == instance.state)
@@ -335,8 +354,12 @@ class Workflow:
             for event in events
         ]
         if instance.approval is not None and not instance.approval.granted:
-            _, refusal = approver_refusal(instance.approval, actor, "approve", instance.state)
-            options += [EventOption("approve", refusal), EventOption("reject", refusal)]
+            progress, state = instance.approval, instance.state
+            options += [
+                EventOption(verdict, approver_refusal(progress, actor, verdict, state)[1])
+                for verdict in ("approve", "reject")
+            ]
+            options.append(EventOption("delegate", _delegation_refusal(instance, actor, None)[1]))
         return tuple(options)
 
     # -- approvals --------------------------------------------------------------------
@@ -415,18 +438,15 @@ class Workflow:
 
         Raises:
             InvalidValueError: As `approve`, or delegation is not allowed
-                (``workflow.delegation_not_allowed``).
+                (``workflow.delegation_not_allowed``), or ``to`` is not a non-empty
+                string (``workflow.bad_actor``).
         """
         self._own_at(instance, now)
+        if not isinstance(to, str) or not to:
+            message = f"a delegate is named by a non-empty string id, not {to!r}"
+            raise InvalidValueError(message, code="workflow.bad_actor")
+        principal, refusal = _delegation_refusal(instance, actor, on_behalf_of)
         progress = instance.approval
-        principal, refusal = approver_refusal(
-            progress, actor, "delegate", instance.state, on_behalf_of
-        )
-        if refusal is None and progress is not None and not progress.delegation:
-            message = f"the approval in {instance.state!r} does not allow delegation"
-            refusal = Refusal(
-                "workflow.delegation_not_allowed", "delegate", instance.state, message
-            )
         if refusal is not None or progress is None:
             raise _refused(refusal)
         updated = delegate(progress, principal, to)
@@ -490,7 +510,9 @@ class Workflow:
         """Fire the current state's timeout event if its SLA has passed.
 
         The timeout is fired by ``system``, whatever roles the transition names; its
-        guard, the target's requirements and entry criteria must still hold.
+        guard, the target's requirements and entry criteria must still hold. The
+        instance keeps its requester: an approval the timeout leads into is the
+        request of whoever moved the instance into the state that timed out.
 
         The SLA clock of the state it leads to starts at the deadline that fired, not
         at ``now``: a scheduler that ticks late (every hour, or after downtime) does
@@ -506,8 +528,9 @@ class Workflow:
             it is; a later tick tries again).
 
         Raises:
-            InvalidValueError: ``now`` is naive or before the instance entered its
-                state, or the instance runs another workflow or version.
+            InvalidValueError: ``now`` is naive or before the instance's last change
+                (``workflow.time_went_back``), or the instance runs another workflow
+                or version.
             CalendarError: The deadline falls outside the calendar's years.
 
         >>> import datetime as dt
@@ -547,13 +570,14 @@ class Workflow:
 
         The instance's fields are checked against this version's fields. An approval
         in progress does not carry over: when the state has an approval in this
-        version, it starts afresh (``actor`` is the requester); otherwise none is left.
+        version, it starts afresh; otherwise none is left. Its requester is ``actor``,
+        or, when ``system`` migrates (the default), the instance's requester.
 
         Args:
             instance: An instance of the same workflow name, an older version.
             now: When.
             states: Renamed states, old name to new (default: unchanged names).
-            actor: Who migrates (default ``system``).
+            actor: Who migrates (default ``system``, which keeps the requester).
 
         Raises:
             InvalidValueError: ``workflow.migration``: another workflow, a version that
@@ -580,9 +604,10 @@ class Workflow:
         if isinstance(checked, Refusal):
             raise InvalidValueError(checked.message, code=_MIGRATION)
         progress = None
+        requester = instance.requester if actor is SYSTEM else actor.id
         approval = self._places[target].approval
         if approval is not None:
-            planned = plan_approval(approval, actor.id, instance.data)
+            planned = plan_approval(approval, requester, instance.data)
             if isinstance(planned, tuple):
                 raise InvalidValueError(planned[1], code=_MIGRATION)
             progress = planned
@@ -593,7 +618,7 @@ class Workflow:
         step = self._step(
             instance, actor, "migrate", target, payload=payload, guard_values=EMPTY, now=now
         )
-        migrated = self._advance(moved, target, step, now, keep_entry=True)
+        migrated = self._advance(moved, target, step, requester=requester, keep_entry=True)
         fired = self._settle(migrated._replace(approval=progress), now, (step,))
         if isinstance(fired, Refusal):
             raise InvalidValueError(fired.message, code=_MIGRATION)
@@ -620,8 +645,11 @@ class Workflow:
     @staticmethod
     def _own_time(instance: Instance, now: dt.datetime) -> None:
         _aware(now)
-        if now < instance.entered_at:
-            message = f"now {now} is before the instance entered its state ({instance.entered_at})"
+        if now < instance.updated_at:
+            message = (
+                f"now {now} is before the instance's last change ({instance.updated_at}):"
+                " its history would go back in time"
+            )
             raise InvalidValueError(message, code="workflow.time_went_back")
 
     def _attempt(  # noqa: PLR0913 - the documented arguments of fire
@@ -648,6 +676,7 @@ class Workflow:
             guard_values=guard_values,
             progress=progress,
             now=now,
+            requester=instance.requester if system else actor.id,
         )
 
     def _decide(  # noqa: PLR0913 - the arguments of fire, now included
@@ -713,13 +742,15 @@ class Workflow:
         if move.check is not None and not move.check(data):
             message = f"{event!r}: check {transition.check!r} is false"
             return Refusal("workflow.guard_false", event, state, message, part=transition.check)
-        entering = self._entering(transition.target, actor, data, event, state)
+        # A move by the engine (a timeout) is asked for by whoever asked for the state.
+        requester = instance.requester if system else actor.id
+        entering = self._entering(transition.target, requester, data, event, state)
         if isinstance(entering, Refusal):
             return entering
         return values, entering
 
     def _entering(
-        self, target: str, actor: Actor, data: Mapping[str, object], event: str, state: str
+        self, target: str, requester: str, data: Mapping[str, object], event: str, state: str
     ) -> ApprovalProgress | Refusal | None:
         place = self._places[target]
         if place.open:
@@ -729,7 +760,7 @@ class Workflow:
             return refusal
         if place.approval is None:
             return None
-        progress = plan_approval(place.approval, actor.id, data)
+        progress = plan_approval(place.approval, requester, data)
         if isinstance(progress, tuple):
             code, message = progress
             return Refusal(code, event, state, f"{event!r}: entering {target!r}: {message}")
@@ -746,6 +777,7 @@ class Workflow:
         guard_values: Mapping[str, object],
         progress: ApprovalProgress | None,
         now: dt.datetime,
+        requester: str,
     ) -> Fired | Refusal:
         transition = move.transition
         recorded = MappingProxyType(dict(payload)) if payload else EMPTY
@@ -757,9 +789,13 @@ class Workflow:
             payload=recorded,
             guard_values=guard_values,
             now=now,
+            transition=move.index,
         )
         moved = self._advance(
-            instance._replace(data=data) if payload else instance, transition.target, step, now
+            instance._replace(data=data) if payload else instance,
+            transition.target,
+            step,
+            requester=requester,
         )
         if progress is not None:
             moved = moved._replace(approval=progress)
@@ -783,6 +819,7 @@ class Workflow:
         payload: Mapping[str, object],
         guard_values: Mapping[str, object],
         now: dt.datetime,
+        transition: int | None = None,
     ) -> Step:
         return Step(
             instance.id,
@@ -794,6 +831,7 @@ class Workflow:
             target,
             payload,
             guard_values,
+            transition,
         )
 
     def _advance(
@@ -801,8 +839,8 @@ class Workflow:
         instance: Instance,
         target: str,
         step: Step,
-        now: dt.datetime,
         *,
+        requester: str,
         keep_entry: bool = False,
     ) -> Instance:
         return Instance(
@@ -812,7 +850,9 @@ class Workflow:
             target,
             step.version,
             instance.data,
-            instance.entered_at if keep_entry else now,
+            instance.entered_at if keep_entry else step.at,
+            step.at,
+            requester,
             instance.approval if keep_entry else None,
             _Log(step, instance.log) if self._history else None,
         )
@@ -830,7 +870,9 @@ class Workflow:
         step = self._step(
             instance, actor, event, instance.state, payload=payload, guard_values=EMPTY, now=now
         )
-        stayed = self._advance(instance, instance.state, step, now, keep_entry=True)
+        stayed = self._advance(
+            instance, instance.state, step, requester=instance.requester, keep_entry=True
+        )
         return Fired(stayed._replace(approval=progress), (step,))
 
     def _decision(  # noqa: PLR0913 - everything a decision records
@@ -898,6 +940,8 @@ class Workflow:
     ) -> Fired | Refusal:
         """The move an approval makes itself (by ``system``), planning the next approval.
 
+        The next approval's requester is the instance's, who asked for this one.
+
         The target's requirements and entry criteria hold for it as for any move: a
         granted approval does not let an instance into a state it does not qualify for.
         """
@@ -908,9 +952,10 @@ class Workflow:
         step = self._step(
             instance, SYSTEM, event, target, payload=EMPTY, guard_values=EMPTY, now=now
         )
-        moved = self._advance(instance, target, step, now)
+        # A move by system must not make "system" the requester of the next approval.
+        moved = self._advance(instance, target, step, requester=instance.requester)
         if place.approval is not None:
-            progress = plan_approval(place.approval, SYSTEM.id, moved.data)
+            progress = plan_approval(place.approval, instance.requester, moved.data)
             if isinstance(progress, tuple):
                 code, message = progress
                 message = f"{event!r}: entering {target!r}: {message}"
@@ -955,6 +1000,18 @@ def _gate(move: _Move, instance: Instance, actor: Actor, *, system: bool) -> Ref
         message = f"{event!r} waits for the approval in {state!r}"
         return Refusal("workflow.approval_pending", event, state, message)
     return None
+
+
+def _delegation_refusal(
+    instance: Instance, actor: Actor, on_behalf_of: str | None
+) -> tuple[Actor, Refusal | None]:
+    """For whom ``actor`` may delegate the pending step, or why they may not."""
+    progress = instance.approval
+    principal, refusal = approver_refusal(progress, actor, "delegate", instance.state, on_behalf_of)
+    if refusal is None and progress is not None and not progress.delegation:
+        message = f"the approval in {instance.state!r} does not allow delegation"
+        refusal = Refusal("workflow.delegation_not_allowed", "delegate", instance.state, message)
+    return principal, refusal
 
 
 def _unsettable(
@@ -1123,7 +1180,7 @@ def _move(
         or target.state.requires
     )
     plain = gated and not transition.roles
-    return _Move(transition, guard, check, frozenset(transition.roles), plain, gated)
+    return _Move(index, transition, guard, check, frozenset(transition.roles), plain, gated)
 
 
 def _aware(now: dt.datetime) -> None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple, final
 
 import networkx as nx
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from salesflow.workflow._definition import WorkflowDefinition
 
-__all__ = ["APPROVED", "REJECTED", "RESERVED_EVENTS", "START", "state_graph"]
+__all__ = ["APPROVED", "REJECTED", "RESERVED_EVENTS", "START", "Move", "moves", "state_graph"]
 
 APPROVED = "approved"
 """The event name of the move an approval makes once granted."""
@@ -37,16 +39,40 @@ def state_graph(definition: WorkflowDefinition) -> nx.MultiDiGraph[str]:
     """
     graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     graph.add_nodes_from(state.name for state in definition.states)
+    for move in moves(definition):
+        graph.add_edge(
+            move.source, move.target, move.event, event=move.event, index=move.transition
+        )
+    return graph
+
+
+@final
+class Move(NamedTuple):
+    """One way out of a state: a transition from one of its sources, or an approval's move.
+
+    Attributes:
+        source: The state left.
+        target: The state entered.
+        event: The transition's event, or ``"approved"``/``"rejected"``.
+        transition: The transition's position in ``definition.transitions``; ``None``
+            for an approval's own moves.
+    """
+
+    source: str
+    target: str
+    event: str
+    transition: int | None
+
+
+def moves(definition: WorkflowDefinition) -> Iterator[Move]:
+    """Every move of the definition: transitions (one per source), then approvals' moves."""
     for index, transition in enumerate(definition.transitions):
         for source in transition.source:
-            graph.add_edge(
-                source, transition.target, transition.event, event=transition.event, index=index
-            )
+            yield Move(source, transition.target, transition.event, index)
     for state in definition.states:
         approval = state.approval
         if approval is None:
             continue
-        graph.add_edge(state.name, approval.rejected, REJECTED, event=REJECTED, index=None)
+        yield Move(state.name, approval.rejected, REJECTED, None)
         if approval.approved is not None:
-            graph.add_edge(state.name, approval.approved, APPROVED, event=APPROVED, index=None)
-    return graph
+            yield Move(state.name, approval.approved, APPROVED, None)

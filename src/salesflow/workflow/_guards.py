@@ -8,7 +8,8 @@ to a range with a set of allowed or excluded values.
 
 Two guards are **disjoint** when, for some field, the narrowing of both together
 admits no value: that is a proof, sound for every type (integers are treated as
-integers, everything else as a dense order, which can only make a set larger). They
+integers, a ``decimal(N)`` as the multiples of ``10**-N`` the engine lets it hold,
+everything else as a dense order, which can only make a set larger). They
 **overlap** when every part of both is an atom and every field's narrowing admits a
 value: a witness exists, since atoms on different fields are independent. Otherwise
 (an ``||``, arithmetic, a function call, ordering on strings) nothing is proved.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import enum
 import functools
 import math
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, replace
@@ -51,6 +53,7 @@ __all__ = [
 Value = int | Decimal | str | bool
 _FLIP: Final = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _ORDERING: Final = frozenset({"<", "<=", ">", ">="})
+_DECIMAL: Final = re.compile(r"decimal\((\d+)\)")
 
 
 @enum.unique
@@ -102,31 +105,36 @@ class _Range:
             return False
         return self.high is None or _above(self.high, value, closed=self.high_closed)
 
-    def satisfiable(self, *, integral: bool) -> bool:
+    def satisfiable(self, *, grid: Decimal | None) -> bool:
+        """Whether a value is left; ``grid`` is the spacing of a field's values, if any."""
         if self.allowed is not None:
-            # An int field never equals 1.5: such allowed values admit nothing.
+            # An int field never equals 1.5, a decimal(2) never 0.125: such allowed
+            # values admit nothing.
             return any(
-                self.admits(value) for value in self.allowed if not integral or _whole(value)
+                self.admits(value)
+                for value in self.allowed
+                if grid is None or _on_grid(value, grid) is not None
             )
         if self.low is None or self.high is None:
             return True  # unbounded on a side: infinitely many candidates, finitely excluded
-        if integral:
-            return self._integers_left()
+        if grid is not None:
+            return self._grid_left(grid)
         if _above(self.low, self.high, closed=False):
             return False
         if self.low == self.high:
             return self.low_closed and self.high_closed and self.low not in self.excluded
         return True
 
-    def _integers_left(self) -> bool:
-        assert isinstance(self.low, int | Decimal)  # noqa: S101 - integral fields have numbers
-        assert isinstance(self.high, int | Decimal)  # noqa: S101
-        first = math.floor(self.low) + 1 if not self.low_closed else math.ceil(self.low)
-        last = math.ceil(self.high) - 1 if not self.high_closed else math.floor(self.high)
+    def _grid_left(self, grid: Decimal) -> bool:
+        """Whether a multiple of ``grid`` is left: counted in steps of the grid."""
+        low, high = _steps(self.low, grid), _steps(self.high, grid)
+        first = math.floor(low) + 1 if not self.low_closed else math.ceil(low)
+        last = math.ceil(high) - 1 if not self.high_closed else math.floor(high)
         if last < first:
             return False
-        # Only whole excluded values remove an integer: ``x != 2.5`` removes none.
-        inside = sum(1 for v in self.excluded if _whole(v) and first <= v <= last)
+        # Only excluded values on the grid remove one: ``x != 2.5`` removes no integer.
+        on_grid = (_on_grid(v, grid) for v in self.excluded)
+        inside = sum(1 for step in on_grid if step is not None and first <= step <= last)
         return last - first + 1 > inside
 
 
@@ -136,9 +144,14 @@ def compare_guards(first: str, second: str, types: Mapping[str, str]) -> Overlap
     Args:
         first: A guard's source.
         second: Another guard's source.
-        types: Field type names by field (``"int"``, ``"decimal"``, ``"bool"``, ...).
+        types: Field types by field, as written in a definition's ``fields``
+            (``"int"``, ``"decimal(2)"``, ``"bool?"``, ...). Integers are counted as
+            integers and a ``decimal(N)`` as multiples of ``10**-N``, the values the
+            engine lets it hold; other types, and a field left out, as dense.
 
     >>> compare_guards("amount < 1000", "amount >= 1000", {"amount": "int"})
+    <Overlap.DISJOINT: 'disjoint'>
+    >>> compare_guards("amount > 999.99", "amount < 1000", {"amount": "decimal(2)"})
     <Overlap.DISJOINT: 'disjoint'>
     >>> compare_guards('r in ["a", "b"]', 'r == "b" && n > 2', {"r": "string", "n": "int"})
     <Overlap.OVERLAPPING: 'overlapping'>
@@ -167,6 +180,8 @@ def never_holds(source: str, types: Mapping[str, str]) -> bool:
 
     >>> never_holds("n > 1 && n < 2", {"n": "int"}), never_holds("n > 1 && n < 2", {})
     (True, False)
+    >>> never_holds("amount > 10.00 && amount < 10.01", {"amount": "decimal(2)?"})
+    True
     """
     ranges, _ = _narrowing(source)
     try:
@@ -224,9 +239,22 @@ _TREES_LOCK: Final = threading.Lock()
 
 
 def _satisfiable(rng: _Range, type_name: str | None) -> bool:
-    if type_name == "bool" and rng.allowed is None:
+    kind, grid = _kind(type_name)
+    if kind == "bool" and rng.allowed is None:
         rng = replace(rng, allowed=frozenset({True, False}))
-    return rng.satisfiable(integral=type_name == "int")
+    return rng.satisfiable(grid=grid)
+
+
+@functools.lru_cache(maxsize=256)
+def _kind(type_name: str | None) -> tuple[str, Decimal | None]:
+    """A field type as written (``"decimal(2)?"``): its name and the spacing of its values."""
+    name = (type_name or "").replace(" ", "").removesuffix("?")
+    if name == "int":
+        return name, Decimal(1)
+    scale = _DECIMAL.fullmatch(name)
+    if scale is not None:
+        return "decimal", Decimal(1).scaleb(-int(scale[1]))
+    return name, None
 
 
 @functools.lru_cache(maxsize=8192)
@@ -304,13 +332,28 @@ def _constant(node: Node) -> Value | None:
     return None
 
 
-def _whole(value: Value) -> TypeGuard[int | Decimal]:
-    """Whether a constant is a whole number (``2`` or ``2.0``, not ``2.5`` or ``True``)."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value()
+def _steps(value: Value | None, grid: Decimal) -> Decimal:
+    """``value`` counted in steps of ``grid`` (``999.99`` is 99,999 steps of 0.01).
+
+    Raises:
+        TypeError: ``value`` is not a number (a guard that did not type-check).
+    """
+    if not _number(value):
+        message = f"not a number: {value!r}"
+        raise TypeError(message)
+    return Decimal(value) / grid
+
+
+def _on_grid(value: Value, grid: Decimal) -> Decimal | None:
+    """``value`` in steps of ``grid`` when it is a whole number of them, else ``None``."""
+    if not _number(value) or not Decimal(value).is_finite():
+        return None
+    steps = Decimal(value) / grid
+    return steps if steps == steps.to_integral_value() else None
+
+
+def _number(value: Value | None) -> TypeGuard[int | Decimal]:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 
 def _above(a: Value, b: Value, *, closed: bool) -> bool:

@@ -95,6 +95,10 @@ class Step(NamedTuple):
         target: The state after (the same for a decision that does not move).
         payload: The fields the event set, or details of a decision.
         guard_values: The values of the fields the guard read when it held.
+        transition: The index in ``definition.transitions`` of the transition that
+            fired, which tells apart two transitions on one event between the same
+            states; ``None`` for the engine's own steps (``start``, decisions,
+            ``approved``, ``rejected``, ``migrate``).
     """
 
     instance: str
@@ -106,6 +110,7 @@ class Step(NamedTuple):
     target: str
     payload: Mapping[str, object] = EMPTY
     guard_values: Mapping[str, object] = EMPTY
+    transition: int | None = None
 
 
 @final
@@ -162,7 +167,15 @@ class Instance(NamedTuple):
         state: The current state.
         version: 0 when started, one more per change.
         data: The field values set so far.
-        entered_at: When it entered the current state (SLAs count from here).
+        entered_at: When it entered the current state (SLAs and guards reading
+            ``entered_at`` count from here).
+        updated_at: When its last change was made (the ``at`` of its newest step):
+            a later change may not be dated before it.
+        requester: Who asked for the current state: the actor who moved the
+            instance into it by ``start``, ``fire`` or ``migrate``. The moves the
+            engine makes itself (an approval's ``approved``/``rejected`` move, a
+            timeout), and any move by ``system``, keep the requester they found, and
+            decisions do not change it. An approval starts with it as its requester.
         approval: The approval in progress in this state, if any.
         log: The history's newest link (read `history` instead).
     """
@@ -174,6 +187,8 @@ class Instance(NamedTuple):
     version: int
     data: Mapping[str, object]
     entered_at: dt.datetime
+    updated_at: dt.datetime
+    requester: str
     approval: ApprovalProgress | None = None
     log: _Log | None = None
 

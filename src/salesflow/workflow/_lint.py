@@ -12,13 +12,14 @@ from pydantic import ValidationError
 
 from salesflow.errors import DefinitionError, Location, Problem, Severity
 from salesflow.expressions import Schema
+from salesflow.workflow._approvals import distinct_fill
 from salesflow.workflow._definition import (
     WorkflowDefinition,
     parse_workflow_data,
     partial_parts,
     validate_shape,
 )
-from salesflow.workflow._graph import state_graph
+from salesflow.workflow._graph import Move, moves
 from salesflow.workflow._guards import Overlap, compare_guards, never_holds
 from salesflow.workflow._references import Parts, parts_of, reference_problems
 
@@ -95,6 +96,11 @@ def lint(definition: WorkflowDefinition) -> tuple[Problem, ...]:
     - ``workflow.no_terminal`` (error): no terminal state at all.
     - ``workflow.unreachable`` (warning): no path from the initial state.
     - ``workflow.dead_end`` (error): a non-terminal state with no way out.
+
+    The graph findings count only moves that can fire: a transition whose guard
+    never holds, a move into a state whose entry criteria never hold, and an
+    ``after_approval`` transition out of an approval that moves on by itself are
+    left out.
     - ``workflow.cycle_without_exit`` (error): states that lead only to each other.
     - ``workflow.no_terminal_reachable`` (error): other states from which no
       terminal state can be reached.
@@ -106,11 +112,18 @@ def lint(definition: WorkflowDefinition) -> tuple[Problem, ...]:
       transition, or every way into the state, can never fire.
     - ``workflow.quorum_unreachable`` (error): an approval that cannot get enough
       distinct approvers (steps by role are assumed to have enough; an approver
-      expression counts as one person).
+      expression counts as one person; steps with ``when`` are left out of the
+      distinct-approvers matching).
+    - ``workflow.approver_needed_later`` (warning): with distinct approvers, a
+      person named in a step who can never approve it, because the steps after it
+      need them: the engine refuses that approval.
     - ``workflow.stuck_after_approval`` (error): an approval with no ``approved``
       state in a state no transition leaves: granted, it goes nowhere.
     - ``workflow.after_approval_without_approval`` (error): an ``after_approval``
       transition out of a state without an approval: it can never fire.
+    - ``workflow.after_approval_never_fires`` (warning): an ``after_approval``
+      transition out of a state whose approval names an ``approved`` state: the
+      grant moves there at once, so it can never fire.
     - ``workflow.sla_on_terminal``, ``workflow.leaves_terminal``,
       ``workflow.outcome_not_terminal`` (warning).
 
@@ -125,9 +138,10 @@ def lint(definition: WorkflowDefinition) -> tuple[Problem, ...]:
     """
     resolved = _RESOLVED.get(id(definition)) is definition
     problems = [] if resolved else reference_problems(parts_of(definition))
-    problems += _graph_problems(definition)
+    never = _never_verdicts(definition)
+    problems += _graph_problems(definition, *_live_graph(definition, never))
     problems += _guard_problems(definition)
-    problems += _never_holding(definition)
+    problems += _never_holding(definition, never)
     problems += _approval_problems(definition)
     problems += _state_warnings(definition)
     return tuple(problems)
@@ -171,8 +185,42 @@ def _problem(code: str, severity: Severity, message: str, path: str) -> Problem:
     return Problem(code, severity, message, Location(path=path))
 
 
-def _graph_problems(definition: WorkflowDefinition) -> list[Problem]:
-    graph = state_graph(definition)
+def _live_graph(
+    definition: WorkflowDefinition, never: Mapping[str, bool]
+) -> tuple[nx.MultiDiGraph[str], set[str]]:
+    """The states and the moves that can fire (see `lint`), keyed by event.
+
+    Also the states some move out of which can never fire.
+    """
+    transitions = definition.transitions
+    closed = {s.name for s in definition.states if s.entry is not None and never[s.entry]}
+    moving_on = {s.name for s in definition.states if s.approval and s.approval.approved}
+
+    def fires(move: Move) -> bool:
+        if move.target in closed:  # no way in satisfies its entry criteria
+            return False
+        if move.transition is None:
+            return True
+        transition = transitions[move.transition]
+        if transition.guard is not None and never[transition.guard]:
+            return False
+        # Granted, the approval moves on by itself before anyone can fire this.
+        return not (transition.after_approval and move.source in moving_on)
+
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph()
+    graph.add_nodes_from(state.name for state in definition.states)
+    blocked = set()
+    for move in moves(definition):
+        if fires(move):
+            graph.add_edge(move.source, move.target, move.event)
+        else:
+            blocked.add(move.source)
+    return graph, blocked
+
+
+def _graph_problems(
+    definition: WorkflowDefinition, graph: nx.MultiDiGraph[str], blocked: set[str]
+) -> list[Problem]:
     where = _at(definition)
     terminals = {s.name for s in definition.states if s.terminal}
     problems = []
@@ -189,7 +237,7 @@ def _graph_problems(definition: WorkflowDefinition) -> list[Problem]:
             )
             path = f"workflow.states[{where[state.name]}]"
             problems.append(_problem("workflow.unreachable", Severity.WARNING, message, path))
-    problems += _stuck_problems(definition, graph, terminals, where)
+    problems += _stuck_problems(definition, graph, terminals, where, blocked)
     return problems
 
 
@@ -220,6 +268,7 @@ def _stuck_problems(
     graph: nx.MultiDiGraph[str],
     terminals: set[str],
     where: dict[str, int],
+    blocked: set[str],
 ) -> list[Problem]:
     finishing = _backward(graph, terminals)
     closed = _closed_cycles(graph, finishing)
@@ -239,6 +288,8 @@ def _stuck_problems(
         path = f"workflow.states[{where[name]}]"
         if graph.out_degree(name) == 0:
             message = f"state {name!r} is not terminal and has no way out"
+            if name in blocked:
+                message += " that can ever be taken"
             problems.append(_problem("workflow.dead_end", Severity.ERROR, message, path))
         else:
             message = f"no terminal state can be reached from {name!r}"
@@ -272,7 +323,7 @@ def _guard_problems(definition: WorkflowDefinition) -> list[Problem]:
         for source in transition.source:
             if shared[source, transition.event] > 1:
                 groups[source, transition.event].append((index, transition))
-    types = {name: field.type for name, field in definition.fields.fields.items()}
+    types = _types(definition)
     problems = []
     for (source, event), members in groups.items():
         if len(members) < 2:  # noqa: PLR2004 - a pair is needed to overlap
@@ -284,23 +335,38 @@ def _guard_problems(definition: WorkflowDefinition) -> list[Problem]:
     return problems
 
 
-def _never_holding(definition: WorkflowDefinition) -> list[Problem]:
-    types = {name: field.type for name, field in definition.fields.fields.items()}
-    verdicts: dict[str, bool] = {}
-    problems = []
+def _types(definition: WorkflowDefinition) -> dict[str, str]:
+    """The fields' types as written (``decimal(2)?``): a decimal's scale matters to proofs."""
+    return {name: str(field) for name, field in definition.fields.fields.items()}
+
+
+def _written(definition: WorkflowDefinition) -> list[tuple[str, str | None]]:
+    """Every guard and entry criteria, at its path."""
     written = [
         (f"workflow.transitions[{i}].guard", t.guard) for i, t in enumerate(definition.transitions)
     ]
     written += [(f"workflow.states[{i}].entry", s.entry) for i, s in enumerate(definition.states)]
-    for path, source in written:
-        if source is None:
+    return written
+
+
+def _never_verdicts(definition: WorkflowDefinition) -> dict[str, bool]:
+    """For each guard and entry criteria written, whether it was proved never to hold."""
+    types = _types(definition)
+    verdicts: dict[str, bool] = {}
+    for _, source in _written(definition):
+        if source is None or source in verdicts:
             continue
-        if source not in verdicts:
-            try:
-                verdicts[source] = never_holds(source, types)
-            except ValueError:  # does not parse: reported on its own
-                verdicts[source] = False
-        if verdicts[source]:
+        try:
+            verdicts[source] = never_holds(source, types)
+        except ValueError:  # does not parse: reported on its own
+            verdicts[source] = False
+    return verdicts
+
+
+def _never_holding(definition: WorkflowDefinition, never: Mapping[str, bool]) -> list[Problem]:
+    problems = []
+    for path, source in _written(definition):
+        if source is not None and never[source]:
             message = f"{source!r} can never hold: no value of its fields satisfies it"
             problems.append(_problem("workflow.guard_never_holds", Severity.WARNING, message, path))
     return problems
@@ -316,18 +382,17 @@ def _pair_problem(
     (i, a), (j, b) = first, second
     path = f"workflow.transitions[{j}].guard"
     head = f"transitions[{i}] and [{j}] on {event!r} from {source!r}"
-    if a.guard is None or b.guard is None:
-        if a.check is not None or b.check is not None:
-            verdict = Overlap.UNKNOWN
-        else:
-            verdict = Overlap.OVERLAPPING
-    else:
+    verdict = Overlap.OVERLAPPING
+    if a.guard is not None and b.guard is not None:
         try:
             verdict = compare_guards(a.guard, b.guard, types)
         except DefinitionError:  # a guard that does not parse is reported on its own
             return None
         except ValueError:  # the parser's syntax error is a ValueError too
             return None
+    if verdict is Overlap.OVERLAPPING and (a.check is not None or b.check is not None):
+        # A host check may be false whenever the guards hold: overlap is not proved.
+        verdict = Overlap.UNKNOWN
     if verdict is Overlap.DISJOINT:
         return None
     guards = f"{_shown(a.guard)} and {_shown(b.guard)}"
@@ -364,21 +429,36 @@ def _approval_problems(definition: WorkflowDefinition) -> list[Problem]:
             problems.append(
                 _problem("workflow.stuck_after_approval", Severity.ERROR, message, where)
             )
-    with_approval = {s.name for s in definition.states if s.approval is not None}
+    return problems + _after_approval_problems(definition)
+
+
+def _after_approval_problems(definition: WorkflowDefinition) -> list[Problem]:
+    approvals = {s.name: s.approval for s in definition.states}
+    problems = []
     for index, transition in enumerate(definition.transitions):
         if not transition.after_approval:
             continue
         for number, source in enumerate(transition.source):
-            if source in with_approval:
-                continue
-            message = (
-                f"{transition.event!r} waits for an approval, but {source!r} has none:"
-                " it can never fire from there"
-            )
             path = f"workflow.transitions[{index}].source[{number}]"
-            problems.append(
-                _problem("workflow.after_approval_without_approval", Severity.ERROR, message, path)
-            )
+            approval = approvals.get(source)
+            if approval is None:
+                message = (
+                    f"{transition.event!r} waits for an approval, but {source!r} has none:"
+                    " it can never fire from there"
+                )
+                problems.append(
+                    _problem(
+                        "workflow.after_approval_without_approval", Severity.ERROR, message, path
+                    )
+                )
+            elif approval.approved is not None:
+                message = (
+                    f"{transition.event!r} waits for the approval in {source!r}, which moves to"
+                    f" {approval.approved!r} as soon as it is granted: it can never fire from there"
+                )
+                problems.append(
+                    _problem("workflow.after_approval_never_fires", Severity.WARNING, message, path)
+                )
     return problems
 
 
@@ -388,8 +468,10 @@ def _quorum_problems(approval: Approval, where: str) -> list[Problem]:
     for number, step in enumerate(approval.steps):
         if step.roles:
             continue  # role holders are not known here: assume enough
-        if step.approver is None:
-            named_only.append(step)
+        # Who an approver expression names is known only at run time, and steps with
+        # `when` may never apply together: the run time checks both on entry.
+        if step.approver is None and step.when is None:
+            named_only.append((number, step))
         # An approver expression names one person at most.
         most = len(set(step.people)) + (step.approver is not None)
         if step.quorum > most:
@@ -407,20 +489,16 @@ def _quorum_problems(approval: Approval, where: str) -> list[Problem]:
                 )
             )
     if approval.distinct and not problems and len(named_only) > 1:
-        problems += _distinct_shortfall(named_only, where)
+        problems += _distinct_shortfall([step for _, step in named_only], where)
+        if not problems:
+            problems += _needed_later(named_only, where)
     return problems
 
 
 def _distinct_shortfall(steps: list[ApprovalStep], where: str) -> list[Problem]:
     """With distinct approvers across steps, the named-only steps need a matching."""
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    for number, step in enumerate(steps):
-        graph.add_edge("source", f"step:{number}", capacity=step.quorum)
-        for person in step.people:
-            graph.add_edge(f"step:{number}", f"person:{person}", capacity=1)
-            graph.add_edge(f"person:{person}", "sink", capacity=1)
     needed = sum(step.quorum for step in steps)
-    found = nx.maximum_flow_value(graph, "source", "sink")
+    found = distinct_fill((step.quorum, step.people) for step in steps)
     if found >= needed:
         return []
     message = (
@@ -428,6 +506,33 @@ def _distinct_shortfall(steps: list[ApprovalStep], where: str) -> list[Problem]:
         f" at most {found}"
     )
     return [_problem("workflow.quorum_unreachable", Severity.ERROR, message, f"{where}.steps")]
+
+
+def _needed_later(steps: list[tuple[int, ApprovalStep]], where: str) -> list[Problem]:
+    """People who can never approve a step, because the steps after it need them.
+
+    Steps before it are left out, so the later steps are given every person but the
+    one approving: when even then they cannot each find their own people, that
+    approval would strand them in every run, and the engine refuses it.
+    """
+    problems = []
+    for position, (number, step) in enumerate(steps):
+        later = [s for _, s in steps[position + 1 :]]
+        for person in sorted(set(step.people)) if later else ():
+            needs = [(step.quorum - 1, set(step.people) - {person})]
+            needs += [(s.quorum, set(s.people) - {person}) for s in later]
+            if distinct_fill(needs) >= sum(count for count, _ in needs):
+                continue
+            message = (
+                f"with distinct approvers, {person!r} can never approve step {step.name!r}:"
+                f" the steps after it ({[s.name for s in later]}) need them, so the engine"
+                " refuses that approval and another person named in it must decide it"
+            )
+            path = f"{where}.steps[{number}].people"
+            problems.append(
+                _problem("workflow.approver_needed_later", Severity.WARNING, message, path)
+            )
+    return problems
 
 
 def _state_warnings(definition: WorkflowDefinition) -> list[Problem]:

@@ -57,7 +57,13 @@ def deadline_of(sla: Sla, entered: dt.datetime, calendar: BusinessCalendar | Non
 def warning_of(
     sla: Sla, deadline: dt.datetime, calendar: BusinessCalendar | None
 ) -> dt.datetime | None:
-    """From when an instance is at risk: ``warn_before`` ahead of the deadline."""
+    """From when an instance is at risk: ``warn_before`` ahead of the deadline.
+
+    In ``"d"``: N business days before. A deadline at a day's end (an SLA in days)
+    is warned from the end of the N-th business day before it; one within a day
+    (an SLA in hours) from the same time of day N business days before, so
+    ``warn_before: 1d`` on a deadline Wednesday 15:00 warns from Tuesday 15:00.
+    """
     warning = sla.warning
     if warning is None:
         return None
@@ -79,7 +85,10 @@ def _shift(
     if amount >= 0:
         day = calendar.add_business_days(local.date(), amount)
         return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    if local.time() != dt.time():
+        # Within a day: the same time of day, that many business days before.
+        day = calendar.add_business_days(local.date(), amount)
+        return dt.datetime.combine(day, local.time(), zone)
     # Counting back from a deadline at a day's end: the end of an earlier business day.
-    end_day = local.date() - dt.timedelta(days=1) if local.time() == dt.time() else local.date()
-    day = calendar.add_business_days(end_day, amount)
+    day = calendar.add_business_days(local.date() - dt.timedelta(days=1), amount)
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
