@@ -175,6 +175,7 @@ EXPECTED_MODULES = {
         "workflow_machine",
     ],
     "salesflow.workflow": [
+        "SYSTEM",
         "Action",
         "Actor",
         "Approval",

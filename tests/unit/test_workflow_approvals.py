@@ -8,6 +8,7 @@ import pytest
 
 from salesflow.errors import DefinitionError, InvalidValueError
 from salesflow.workflow import (
+    SYSTEM,
     Actor,
     Approval,
     ApprovalProgress,
@@ -709,3 +710,144 @@ def test_available_offers_delegate_to_those_who_may_delegate():
     locked = _board(delegation=False)
     options = {o.event: o.refusal for o in locked.available(_submitted(locked), Actor("a"))}
     assert options["delegate"].code == "workflow.delegation_not_allowed"
+
+
+# -- review round 4: per-principal stranding, who the requester is ----------------------
+
+
+def test_a_delegate_approving_for_a_principal_first_still_completes_the_step_himself():
+    # per_principal: s1 needs 2 of [p1, d], s2 needs e. p1 delegates to d. d approving
+    # s1 for p1 leaves one approval to give, and d can still give it in his own right;
+    # e is left for s2. Both orders are valid, so neither is refused.
+    wf = _workflow(
+        ApprovalStep(name="s1", people=["p1", "d"], quorum=2),
+        ApprovalStep(name="s2", people=["e"]),
+        delegate_votes="per_principal",
+    )
+    review = wf.delegate(_submitted(wf), Actor("p1"), "d", now=T0).instance
+    for_p1 = wf.approve(review, Actor("d"), now=T0, on_behalf_of="p1").instance
+    both = wf.approve(for_p1, Actor("d"), now=T0, on_behalf_of="d").instance
+    assert (both.approval.pending.name, both.approval.approvals_in("s1")) == (
+        "s2",
+        frozenset({"p1", "d"}),
+    )
+    assert wf.approve(both, Actor("e"), now=T0).instance.state == "ok"
+
+
+def test_under_one_say_per_step_the_delegate_for_a_principal_has_no_own_say_left():
+    # Under delegate_votes "one" d decides once in s1: after "d for p1", s1's second
+    # approval and s2 would both need x, one person for two places: refused.
+    wf = _workflow(
+        ApprovalStep(name="s1", people=["p1", "d", "x"], quorum=2),
+        ApprovalStep(name="s2", people=["x"]),
+    )
+    review = wf.delegate(_submitted(wf), Actor("p1"), "d", now=T0).instance
+    refused = _code(lambda: wf.approve(review, Actor("d"), now=T0, on_behalf_of="p1"))
+    assert refused == "workflow.not_distinct"
+
+
+def _routed():
+    """zhou (sales and manager) submits draft -> queued; a job routes queued -> review."""
+    return Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="draft",
+            roles=["sales", "mgr"],
+            states=[
+                State(name="draft"),
+                State(name="queued"),
+                State(
+                    name="review",
+                    approval=Approval(
+                        steps=[ApprovalStep(name="m", roles=["mgr"])],
+                        approved="done",
+                        rejected="draft",
+                    ),
+                ),
+                State(
+                    name="board",
+                    approval=Approval(
+                        steps=[ApprovalStep(name="b", roles=["mgr"])],
+                        approved="done",
+                        rejected="draft",
+                    ),
+                ),
+                State(name="done", terminal=True),
+            ],
+            transitions=[
+                Transition(event="submit", source="draft", target="queued"),
+                Transition(event="route", source="queued", target="review"),
+                Transition(event="amend", source="review", target="review"),
+                Transition(event="escalate", source="review", target="board", roles=["mgr"]),
+                Transition(event="withdraw", source="review", target="queued"),
+            ],
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "job",
+    [SYSTEM, Actor("system", {"system"}), Actor("system")],
+    ids=["SYSTEM", "equal-to-SYSTEM", "system-without-roles"],
+)
+def test_a_host_job_firing_as_system_keeps_the_submitter_as_the_requester(job):
+    # Before, only the tick and the approvals' own moves kept the requester: a job
+    # firing "route" as system became the requester, and zhou approved his own deal.
+    wf = _routed()
+    queued = wf.fire(wf.start("D", now=T0), "submit", ZHOU, now=T0).instance
+    review = wf.fire(queued, "route", job, now=T0).instance
+    assert (review.requester, review.approval.requester) == ("zhou", "zhou")
+    assert _code(lambda: wf.approve(review, ZHOU, now=T0)) == "workflow.self_approval"
+    assert wf.approve(review, Actor("boss", {"mgr"}), now=T0).instance.state == "done"
+
+
+def test_a_host_job_firing_under_its_own_id_becomes_the_requester_as_documented():
+    wf = _routed()
+    queued = wf.fire(wf.start("D", now=T0), "submit", ZHOU, now=T0).instance
+    review = wf.fire(queued, "route", Actor("router"), now=T0).instance
+    assert review.approval.requester == "router"
+
+
+@pytest.mark.parametrize("event", ["amend", "escalate"])
+def test_a_move_out_of_an_approval_by_another_person_keeps_the_requester(event):
+    # boss re-enters review (amend) or moves the request on to the board (escalate):
+    # the request is still zhou's, who may approve neither.
+    wf = _routed()
+    queued = wf.fire(wf.start("D", now=T0), "submit", ZHOU, now=T0).instance
+    review = wf.fire(queued, "route", SYSTEM, now=T0).instance
+    moved = wf.fire(review, event, Actor("boss", {"mgr"}), now=T0).instance
+    assert (moved.requester, moved.approval.requester) == ("zhou", "zhou")
+    assert _code(lambda: wf.approve(moved, ZHOU, now=T0)) == "workflow.self_approval"
+
+
+@pytest.mark.parametrize(
+    "admin", [Actor("admin", {"ops"}), Actor("system", {"system"})], ids=["admin", "system"]
+)
+def test_migrating_keeps_the_requester_whoever_migrates(admin):
+    v1 = _routed()
+    v2 = Workflow(v1.definition.model_copy(update={"version": 2}))
+    queued = v1.fire(v1.start("D", now=T0), "submit", ZHOU, now=T0).instance
+    review = v1.fire(queued, "route", SYSTEM, now=T0).instance
+    migrated = v2.migrate(review, now=T0, actor=admin).instance
+    assert (migrated.requester, migrated.approval.requester) == ("zhou", "zhou")
+    assert migrated.history[-1].actor == admin.id  # who migrated is on the step
+    assert _code(lambda: v2.approve(migrated, ZHOU, now=T0)) == "workflow.self_approval"
+
+
+def test_the_fast_path_keeps_the_requester_exactly_as_the_general_path():
+    # submit (draft -> queued) and withdraw (review -> queued) take the fast path:
+    # system keeps the requester, and so does a move out of a state with an approval;
+    # a person moving out of a state without one takes it.
+    wf = _routed()
+    draft = wf.start("D", now=T0, actor=ZHOU)
+    review = wf.fire(wf.fire(draft, "submit", ZHOU, now=T0).instance, "route", SYSTEM, now=T0)
+    cases = [
+        (draft, "submit", SYSTEM, "zhou"),
+        (draft, "submit", Actor("system"), "zhou"),
+        (draft, "submit", SALES, "li.na"),
+        (review.instance, "withdraw", Actor("boss", {"mgr"}), "zhou"),
+    ]
+    for before, event, actor, expected in cases:
+        fast = wf.fire(before, event, actor, now=T0).instance
+        general = wf._attempt(before, event, actor, None, T0, system=False).instance
+        assert fast.requester == general.requester == expected, (event, actor)

@@ -195,3 +195,20 @@ def test_example_validates_against_the_published_json_schema():
     as_json["states"][0]["terminal"] = "sometimes"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(as_json, workflow_json_schema())
+
+
+def test_the_published_json_schema_refuses_an_approval_step_nobody_may_approve():
+    # The model refuses such a step on load; the schema used to accept it.
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(workflow_json_schema())
+
+    def with_step(step):
+        approval = {"steps": [{"name": "s", **step}], "rejected": "a"}
+        return {"name": "w", "initial": "a", "states": [{"name": "a", "approval": approval}]}
+
+    for nobody in ({}, {"roles": []}, {"people": []}, {"approver": ""}, {"approver": None}):
+        assert not validator.is_valid(with_step(nobody)), nobody
+        with pytest.raises(DefinitionError):
+            load_workflow(with_step(nobody))
+    for someone in ({"roles": "mgr"}, {"people": ["a"]}, {"approver": "region"}):
+        assert validator.is_valid(with_step(someone)), someone

@@ -136,3 +136,68 @@ def test_mermaid_marks_the_moves_taken_not_only_the_states():
     assert "    s0 --> s1: \N{HEAVY CHECK MARK} approved" in lines
     assert "    s0 --> s0: rejected" in lines
     assert "\N{HEAVY CHECK MARK}" not in to_mermaid(definition)
+
+
+# -- review round 4: a history that ran on an older version ------------------------------
+
+
+def _go_twice(version, *order, hi="n > 5"):
+    """a -> b on go twice (n > 5 and n <= 5, in the given order), then b -> z on end."""
+    transitions = {
+        "hi": Transition(event="go", source="a", target="b", guard=hi),
+        "lo": Transition(event="go", source="a", target="b", guard="n <= 5"),
+        "end": Transition(event="end", source="b", target="z"),
+    }
+    return Workflow(
+        WorkflowDefinition(
+            name="w",
+            version=version,
+            initial="a",
+            fields={"n": "int"},
+            states=[State(name="a"), State(name="b"), State(name="z", terminal=True)],
+            transitions=[transitions[name] for name in order],
+        )
+    )
+
+
+def _fired_hi_then_migrated(v2):
+    v1 = _go_twice(1, "hi", "lo", "end")
+    instance = v1.fire(v1.start("x", {"n": 9}, now=T0), "go", Actor("u"), now=T0).instance
+    return v2.migrate(instance, now=T0).instance
+
+
+def test_after_a_migration_that_reorders_transitions_the_one_that_fired_is_marked():
+    # n = 9 took "n > 5", index 0 in v1; v2 lists it second. The index alone pointed at
+    # "n <= 5", which was drawn bold and ticked instead.
+    v2 = _go_twice(2, "lo", "hi", "end")
+    instance = _fired_hi_then_migrated(v2)
+    dot = to_dot(v2.definition, instance).splitlines()
+    assert '  "a" -> "b" [label="go [n > 5]", style=bold];' in dot
+    assert '  "a" -> "b" [label="go [n <= 5]"];' in dot
+    mermaid = to_mermaid(v2.definition, instance).splitlines()
+    assert "    s0 --> s1: \N{HEAVY CHECK MARK} go [n > 5]" in mermaid
+    assert "    s0 --> s1: go [n <= 5]" in mermaid
+
+
+def test_after_a_migration_a_transition_that_no_longer_exists_marks_nothing():
+    # v2 changed the guard that fired: neither of its go transitions is the one taken.
+    v2 = _go_twice(2, "lo", "hi", "end", hi="n > 6")
+    instance = _fired_hi_then_migrated(v2)
+    assert "style=bold" not in to_dot(v2.definition, instance)
+    assert "\N{HEAVY CHECK MARK}" not in to_mermaid(v2.definition, instance)
+
+
+def test_steps_made_after_the_migration_are_marked_by_their_index():
+    # "end" is fired on v2, after the migration: its index is v2's and is trusted.
+    v2 = _go_twice(2, "lo", "hi", "end")
+    instance = _fired_hi_then_migrated(v2)
+    ended = v2.fire(instance, "end", Actor("u"), now=T0).instance
+    dot = to_dot(v2.definition, ended).splitlines()
+    assert '  "b" -> "z" [label="end", style=bold];' in dot
+    assert '  "a" -> "b" [label="go [n > 5]", style=bold];' in dot
+    # Drawn on v1, the steps made on v2 are matched by guard too, not by v2's indexes.
+    v1 = _go_twice(1, "hi", "lo", "end").definition
+    on_v1 = to_dot(v1, ended).splitlines()
+    assert '  "a" -> "b" [label="go [n > 5]", style=bold];' in on_v1
+    assert '  "a" -> "b" [label="go [n <= 5]"];' in on_v1
+    assert '  "b" -> "z" [label="end", style=bold];' in on_v1

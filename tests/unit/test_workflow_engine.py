@@ -680,3 +680,78 @@ def test_each_step_records_which_of_two_transitions_on_one_event_fired():
     assert [s.transition for s in small.history] == [None, 1]  # start is the engine's own
     assert [s.transition for s in big.history] == [None, 0]
     assert fast.history[-1].transition == 2  # the fast path records it too
+
+
+# -- review round 4: the time check in available, a tzinfo without an offset -------------
+
+
+def test_available_given_a_now_before_the_last_change_raises_like_check_and_approve():
+    # p approved at +5h; at +1h approve, reject and delegate would all be refused
+    # (workflow.time_went_back), so available must not offer them.
+    wf = Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            states=[
+                State(
+                    name="a",
+                    approval=Approval(
+                        steps=[ApprovalStep(name="s", people=["p", "q"], quorum=2)],
+                        approved="z",
+                        rejected="z",
+                    ),
+                ),
+                State(name="z", terminal=True),
+            ],
+            transitions=[],
+        )
+    )
+    start = wf.start("x", now=T0, actor=Actor("r"))
+    later = wf.approve(start, Actor("p"), now=T0 + dt.timedelta(hours=5)).instance
+    early = T0 + dt.timedelta(hours=1)
+    assert _refusal(lambda: wf.approve(later, Actor("q"), now=early)).code == (
+        "workflow.time_went_back"
+    )
+    assert _refusal(lambda: wf.available(later, Actor("q"), now=early)).code == (
+        "workflow.time_went_back"
+    )
+    on_time = {o.event: o.allowed for o in wf.available(later, Actor("q"), now=later.updated_at)}
+    assert on_time == {"approve": True, "reject": True, "delegate": True}
+
+
+class _NoOffset(dt.tzinfo):
+    """A tzinfo that gives no offset: a datetime carrying it is naive all the same."""
+
+    def utcoffset(self, _):
+        return None
+
+    def dst(self, _):
+        return None
+
+
+@pytest.mark.parametrize("roles", [(), ("sales",)], ids=["plain", "role-gated"])
+def test_a_tzinfo_without_an_offset_is_refused_as_naive_on_the_fast_path_too(roles):
+    # Both moves take the fast path, which tested only tzinfo is not None and then
+    # raised TypeError comparing with updated_at.
+    wf = Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            roles=["sales"],
+            states=[State(name="a"), State(name="b", terminal=True)],
+            transitions=[Transition(event="go", source="a", target="b", roles=list(roles))],
+        )
+    )
+    instance = wf.start("x", now=T0)
+    odd = dt.datetime(2026, 3, 3, 9, tzinfo=_NoOffset())
+    assert _refusal(lambda: wf.fire(instance, "go", SALES, now=odd)).code == (
+        "workflow.naive_datetime"
+    )
+
+
+def test_each_step_records_the_guard_of_the_transition_that_fired():
+    wf = _two_states("n > 0")
+    fired = wf.fire(wf.start("x", {"n": 1}, now=T0), "go", SALES, now=T0)
+    assert (fired.events[0].transition, fired.events[0].guard) == (0, "n > 0")
+    plain = _two_states()
+    assert plain.fire(plain.start("y", now=T0), "go", SALES, now=T0).events[0].guard is None

@@ -4,6 +4,8 @@ import datetime as dt
 import itertools
 
 import pytest
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
 
 from salesflow.errors import InvalidValueError, Severity
 from salesflow.testing.workflow import (
@@ -14,9 +16,12 @@ from salesflow.testing.workflow import (
     assert_reachable,
     assert_terminal_reachable,
     definitions,
+    workflow_machine,
 )
 from salesflow.workflow import (
     Actor,
+    Approval,
+    ApprovalStep,
     State,
     Transition,
     Workflow,
@@ -227,3 +232,33 @@ def test_shortest_path_takes_the_first_of_parallel_transitions_in_definition_ord
 def test_coverage_paths_take_every_parallel_transition_on_every_move():
     taken = {e.transition for p in coverage_paths(PARALLEL) for e in p.edges}
     assert taken == {0, 1, 2, 3}
+
+
+def test_the_state_machine_starts_its_clock_at_the_last_change_of_a_made_instance():
+    # start= makes an instance whose last change (an approval, two days on) is later
+    # than when it entered its state. A clock started at entered_at made every rule
+    # fail: available offered moves that then raised workflow.time_went_back.
+    approval = Approval(
+        steps=[ApprovalStep(name="s", people=["p", "q"], quorum=2)], approved="y", rejected="z"
+    )
+    wf = Workflow(
+        WorkflowDefinition(
+            name="w",
+            initial="a",
+            states=[
+                State(name="a", approval=approval),
+                State(name="y", terminal=True),
+                State(name="z", terminal=True),
+            ],
+            transitions=[],
+        )
+    )
+
+    def approved_by_p():
+        started = wf.start("i", now=T0, actor=Actor("r"))
+        return wf.approve(started, Actor("p"), now=T0 + dt.timedelta(days=2)).instance
+
+    machine = workflow_machine(wf, [Actor("q")], start=approved_by_p, now=T0)
+    run_state_machine_as_test(
+        machine, settings=settings(max_examples=20, stateful_step_count=5, database=None)
+    )

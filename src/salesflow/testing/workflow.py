@@ -293,7 +293,9 @@ def workflow_machine(  # noqa: PLR0913 - keyword options, each with a default
         start: Makes the first instance (default: ``workflow.start("instance")``).
         payloads: Payloads to draw (default: none).
         invariants: Callables that raise ``AssertionError`` on a bad instance.
-        now: When the first step happens.
+        now: When the first step happens; later when the instance ``start`` makes
+            was last changed after it (its ``updated_at``), so no step goes back in
+            time.
         max_pause: The longest time drawn between two steps.
 
     Use it as ``TestDeal = workflow_machine(wf, actors).TestCase``.
@@ -338,7 +340,9 @@ class _WorkflowMachine(RuleBasedStateMachine):
         super().__init__()
         self.instance = self.making()
         self.keeps_history = self.instance.history_length > 0
-        self.now = max(self.start_time, self.instance.entered_at)
+        # Never before the instance's last change, which is later than entered_at
+        # after a decision or a late tick: an earlier now would be refused.
+        self.now = max(self.start_time, self.instance.updated_at)
 
     def _pause(self, data: st.DataObject) -> None:
         self.now += dt.timedelta(minutes=data.draw(self.pauses, label="minutes later"))

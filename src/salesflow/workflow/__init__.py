@@ -44,6 +44,7 @@ from salesflow.workflow._engine import Workflow
 from salesflow.workflow._graph import state_graph
 from salesflow.workflow._guards import Overlap, compare_guards
 from salesflow.workflow._instance import (
+    SYSTEM,
     Action,
     Actor,
     EventOption,
@@ -63,6 +64,7 @@ from salesflow.workflow._paths import (
 from salesflow.workflow._sla import Due
 
 __all__ = [
+    "SYSTEM",
     "Action",
     "Actor",
     "Approval",

@@ -88,7 +88,8 @@ class ApprovalProgress:
     """An approval under way in the instance's current state.
 
     Attributes:
-        requester: Who moved the instance into the state (cannot approve by default).
+        requester: Who asked for the approval, `Instance.requester` (cannot
+            approve by default).
         steps: The steps that apply to this instance, in order.
         current: The index of the step being decided; ``len(steps)`` once granted.
         decisions: Every decision so far.
@@ -356,7 +357,11 @@ def _stranding(
 
     With distinct approvers, whoever takes part in approving ``step`` decides no later
     step: refused when, without them, the rest of ``step`` and the later steps without
-    roles can no longer each find their own people (that chain would hang).
+    roles can no longer each find their own people (that chain would hang). The rest
+    of ``step`` counts who can really still decide it (`_rest_of_step`): under
+    ``delegate_votes="per_principal"`` a delegate who acts for someone keeps their
+    own say in the step, so approving for the principal first is never refused where
+    approving in their own right first is not.
     """
     later = [s for s in progress.steps[progress.current + 1 :] if not s.roles]
     if not progress.distinct or not later:
@@ -369,9 +374,7 @@ def _stranding(
     }
     needs = [(s.quorum, _eligible(progress, s) - spent) for s in later]
     if not step.roles:
-        left = step.quorum - len(progress.approvals_in(step.name) | {principal.id})
-        here = {d.principal for d in progress.decisions if d.step == step.name}
-        needs.append((max(left, 0), _eligible(progress, step) - spent - here))
+        needs.append(_rest_of_step(progress, step, actor, principal))
     if distinct_fill(needs) >= sum(count for count, _ in needs):
         return None
     who = repr(actor.id) if actor.id == principal.id else f"{actor.id!r} for {principal.id!r}"
@@ -380,6 +383,25 @@ def _stranding(
         f" would leave too few distinct approvers for {[s.name for s in later]}:"
         " another approver must decide this step"
     )
+
+
+def _rest_of_step(
+    progress: ApprovalProgress, step: PlannedStep, actor: Actor, principal: Actor
+) -> tuple[int, frozenset[str]]:
+    """The approvals ``step`` still needs after this one, and who may give them.
+
+    Out of the step are ``principal``, whoever decided it (as a principal) and, with
+    distinct approvers, whoever took part in approving another step (`_decided`).
+    Under ``delegate_votes="one"`` a person decides once per step, so the acting
+    ``actor`` and whoever acted in the step are out too; under ``"per_principal"``
+    they keep their own say.
+    """
+    left = step.quorum - len(progress.approvals_in(step.name) | {principal.id})
+    gone = set(_decided(progress, step)) | {principal.id}
+    if progress.delegate_votes == "one":
+        gone.add(actor.id)
+        gone.update(d.approver for d in progress.decisions if d.step == step.name)
+    return max(left, 0), _eligible(progress, step) - gone
 
 
 def _undecided(progress: ApprovalProgress, step: PlannedStep) -> frozenset[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Annotated, Final, Literal, Self, TypeVar, final
+from typing import TYPE_CHECKING, Annotated, Final, Literal, Self, TypeVar, final
 
 import yaml
 from pydantic import (
@@ -29,6 +29,9 @@ from salesflow._definitions import validation_problems
 from salesflow.errors import DefinitionError, Location, Problem, Severity
 from salesflow.expressions import Schema
 from salesflow.periods import BusinessCalendar
+
+if TYPE_CHECKING:
+    from pydantic.config import JsonDict
 
 __all__ = [
     "Approval",
@@ -106,6 +109,10 @@ Sources = Annotated[
     ),
 ]
 """One state or a non-empty list of states."""
+_SOMEONE: Final[JsonDict] = {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}, "minItems": 1}]
+}
+"""One name or a non-empty list: at least one approver (`ApprovalStep`'s schema)."""
 
 
 @final
@@ -191,8 +198,17 @@ class ApprovalStep(BaseModel):
     model_config = ConfigDict(
         frozen=True,
         extra="forbid",
-        # The validator's rule, for editors: rejection "quorum" goes with no roles.
+        # The validator's rules, for editors: someone approves (non-empty roles or
+        # people, or an approver expression), and rejection "quorum" goes with no roles.
         json_schema_extra={
+            "anyOf": [
+                {"required": ["roles"], "properties": {"roles": _SOMEONE}},
+                {"required": ["people"], "properties": {"people": _SOMEONE}},
+                {
+                    "required": ["approver"],
+                    "properties": {"approver": {"type": "string", "minLength": 1}},
+                },
+            ],
             "if": {"properties": {"rejection": {"const": "quorum"}}, "required": ["rejection"]},
             "then": {"properties": {"roles": {"type": "array", "maxItems": 0}}},
         },
@@ -226,8 +242,9 @@ class ApprovalStep(BaseModel):
 class Approval(BaseModel):
     """Approval as a step of the process: a sequential chain of N-of-M steps.
 
-    The approval starts when an instance enters the state that holds it; the actor
-    who moved it there is the requester.
+    The approval starts when an instance enters the state that holds it; its
+    requester is the instance's (`Instance.requester`): the person who moved it
+    towards the approvals, kept through moves by ``system`` and inside approvals.
 
     Attributes:
         steps: The steps, decided one after the other.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from salesflow.workflow._graph import APPROVED, REJECTED
+from salesflow.workflow._graph import APPROVED, MIGRATE, REJECTED
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from salesflow.workflow._definition import State, Transition, WorkflowDefinition
-    from salesflow.workflow._instance import Instance
+    from salesflow.workflow._instance import Instance, Step
 
 __all__ = ["to_dot", "to_mermaid"]
 
@@ -25,7 +27,9 @@ def to_mermaid(definition: WorkflowDefinition, instance: Instance | None = None)
     are highlighted (``classDef current`` / ``visited``), and the label of every move
     it took starts with ✔ (Mermaid cannot style one transition of a state diagram:
     ``linkStyle`` is for flowcharts). Two transitions on one event between the same
-    states are told apart by the index each step records.
+    states are told apart by the index each step records; a step made on another
+    version of the definition (before a migration) by its transition's event,
+    source, target and guard, and marks nothing when no single transition matches.
 
     >>> from salesflow.workflow import State, Transition, WorkflowDefinition
     >>> wf = WorkflowDefinition(name="w", initial="草稿", states=[
@@ -41,7 +45,7 @@ def to_mermaid(definition: WorkflowDefinition, instance: Instance | None = None)
         s1 --> [*]: won
     """
     ids = {state.name: f"s{i}" for i, state in enumerate(definition.states)}
-    taken = _Taken(instance)
+    taken = _Taken(definition, instance)
     lines = ["stateDiagram-v2"]
     for state in definition.states:
         lines.append(f'    state "{_mermaid_text(state.name)}" as {ids[state.name]}')
@@ -52,7 +56,7 @@ def to_mermaid(definition: WorkflowDefinition, instance: Instance | None = None)
         target = ids.get(transition.target, transition.target)
         lines += [
             f"    {ids.get(s, s)} --> {target}:"
-            f" {_TAKEN if taken.transition(s, index, transition) else ''}{label}"
+            f" {_TAKEN if taken.transition(s, index) else ''}{label}"
             for s in transition.source
         ]
     for state in definition.states:
@@ -78,7 +82,8 @@ def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> 
 
     Labels as in `to_mermaid`; terminal states are double circles; the instance's
     current state is filled and the moves it took are bold (of two transitions on
-    one event between the same states, only the one that fired).
+    one event between the same states, only the one that fired; after a migration,
+    as in `to_mermaid`).
 
     >>> from salesflow.workflow import State, Transition, WorkflowDefinition
     >>> wf = WorkflowDefinition(name="w", initial="a", states=[
@@ -94,7 +99,7 @@ def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> 
       "a" -> "b" [label="go"];
     }
     """
-    taken = _Taken(instance)
+    taken = _Taken(definition, instance)
     lines = [f"digraph {_dot(definition.name)} {{", "  rankdir=LR;"]
     phases: dict[str | None, list[State]] = {}
     for state in definition.states:
@@ -109,7 +114,7 @@ def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> 
     lines += ['  "__start" [shape=point];', f'  "__start" -> {_dot(definition.initial)};']
     for index, transition in enumerate(definition.transitions):
         for source in transition.source:
-            bold = ", style=bold" if taken.transition(source, index, transition) else ""
+            bold = ", style=bold" if taken.transition(source, index) else ""
             label = _dot(_label(transition))
             lines.append(f"  {_dot(source)} -> {_dot(transition.target)} [label={label}{bold}];")
     for state in definition.states:
@@ -124,29 +129,69 @@ def to_dot(definition: WorkflowDefinition, instance: Instance | None = None) -> 
 
 
 class _Taken:
-    """The moves an instance's history took.
+    """The moves an instance's history took, as transitions of ``definition``.
 
-    A transition's step records its index, which tells apart two transitions on one
-    event between the same states; the engine's own moves (``approved``,
-    ``rejected``), and steps recorded without an index, are matched by source, event
-    and target.
+    A step records its transition's index in the definition version the instance ran
+    on then (followed back through the ``migrate`` steps). The index is trusted for a
+    step made on this definition's version, when the transition there has the step's
+    event, source and target. Any other step is matched by event, source, target and
+    guard, and marks a transition only when exactly one matches: after a migration
+    that reorders the transitions the one that fired is marked, and none when it no
+    longer exists. The engine's own moves (``approved``, ``rejected``) are matched by
+    source, event and target.
     """
 
-    __slots__ = ("_by_index", "_by_name")
+    __slots__ = ("_moves", "_routes")
 
-    def __init__(self, instance: Instance | None) -> None:
-        history = () if instance is None else instance.history
-        self._by_index = {(s.source, s.transition) for s in history if s.transition is not None}
-        self._by_name = {(s.source, s.event, s.target) for s in history if s.transition is None}
+    def __init__(self, definition: WorkflowDefinition, instance: Instance | None) -> None:
+        self._moves: set[tuple[str, int]] = set()
+        self._routes: set[tuple[str, str, str]] = set()
+        if instance is None:
+            return
+        same_name = instance.workflow == definition.name
+        for step, version in _made_on(instance):
+            if step.event in {APPROVED, REJECTED}:
+                self._routes.add((step.source, step.event, step.target))
+                continue
+            trusted = same_name and version == definition.version
+            index = _fired(definition, step, trusted=trusted)
+            if index is not None:
+                self._moves.add((step.source, index))
 
-    def transition(self, source: str, index: int, transition: Transition) -> bool:
+    def transition(self, source: str, index: int) -> bool:
         """Whether the transition at ``index`` was taken from ``source``."""
-        by_name = (source, transition.event, transition.target)
-        return (source, index) in self._by_index or by_name in self._by_name
+        return (source, index) in self._moves
 
     def route(self, state: str, event: str, target: str) -> bool:
         """Whether an approval's own move was taken."""
-        return (state, event, target) in self._by_name
+        return (state, event, target) in self._routes
+
+
+def _made_on(instance: Instance) -> Iterator[tuple[Step, int | None]]:
+    """Each step of the history, newest first, with the definition version it ran on.
+
+    The steps since the last ``migrate`` ran on the instance's version, those before
+    it on the version it migrated from (``None`` when its step does not say).
+    """
+    version: int | None = instance.definition_version
+    for step in reversed(instance.history):
+        yield step, version
+        if step.event == MIGRATE:
+            older = step.payload.get("from_version")
+            version = older if isinstance(older, int) else None
+
+
+def _fired(definition: WorkflowDefinition, step: Step, *, trusted: bool) -> int | None:
+    """The index in ``definition`` of the transition ``step`` fired, if it can be told."""
+    matching = [
+        index
+        for index, t in enumerate(definition.transitions)
+        if t.event == step.event and t.target == step.target and step.source in t.source
+    ]
+    if trusted and step.transition in matching:
+        return step.transition
+    same = [index for index in matching if definition.transitions[index].guard == step.guard]
+    return same[0] if len(same) == 1 else None
 
 
 def _label(transition: Transition) -> str:

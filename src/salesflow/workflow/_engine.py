@@ -20,7 +20,7 @@ from salesflow.workflow._approvals import (
     plan_approval,
     record,
 )
-from salesflow.workflow._graph import APPROVED, REJECTED, START
+from salesflow.workflow._graph import APPROVED, MIGRATE, REJECTED, START
 from salesflow.workflow._guards import conjuncts, guard_tree
 from salesflow.workflow._instance import (
     EMPTY,
@@ -56,6 +56,7 @@ Check = Callable[[Mapping[str, object]], bool]
 """A host predicate over an instance's fields, named by a transition's ``check``."""
 
 _NOT_ALLOWED: Final = "workflow.not_allowed"
+_SYSTEM_ID: Final = SYSTEM.id
 _MIGRATION: Final = "workflow.migration"
 
 
@@ -154,9 +155,16 @@ class Workflow:
                 moves.setdefault((source, transition.event), []).append(move)
         self._moves = {key: tuple(value) for key, value in moves.items()}
         # The hot path: one move on the event, nothing to check but the actor's roles,
-        # nothing to emit. Roles are kept as None when the move names none.
+        # nothing to emit. Roles are kept as None when the move names none; the last
+        # item says whether the move leaves a state with an approval (which keeps the
+        # requester, see `_requester`).
         self._plain = {
-            key: (value[0].transition.target, value[0].roles or None, value[0].index)
+            key: (
+                value[0].transition.target,
+                value[0].roles or None,
+                value[0].index,
+                self._places[key[0]].approval is not None,
+            )
             for key, value in self._moves.items()
             if len(value) == 1 and value[0].gated and not value[0].transition.emits
         }
@@ -224,7 +232,10 @@ class Workflow:
         """Fire ``event`` as ``actor``; the new instance and the events it produced.
 
         ``payload`` sets fields (checked against the definition's fields) before the
-        guard is evaluated. Nothing changes when the event is refused.
+        guard is evaluated. Nothing changes when the event is refused. The new
+        requester follows `Instance.requester`: ``actor`` when they move the instance
+        out of a state without an approval; kept when ``actor`` is ``system`` (fire
+        a host job's moves as `SYSTEM`) or the state has an approval.
 
         Raises:
             InvalidValueError: Refused; its ``code`` is one of `Refusal`'s codes and
@@ -247,7 +258,9 @@ class Workflow:
             # path's to explain.
             and (fast[1] is None or not fast[1].isdisjoint(actor.roles))
             and isinstance(now, dt.datetime)
-            and now.tzinfo is not None
+            # Aware as `_aware` means it: a tzinfo whose utcoffset() is None is naive
+            # (UTC, the usual case, is tested first: it is cheaper than a call).
+            and (now.tzinfo is dt.UTC or now.utcoffset() is not None)
             and instance.definition_version == self.definition.version
             and instance.workflow == self.definition.name
             and instance.updated_at <= now
@@ -275,7 +288,8 @@ class Workflow:
                 instance.data,
                 now,
                 now,
-                actor.id,
+                # As `_requester`: system, or a move out of an approval, keeps it.
+                instance.requester if fast[3] or actor.id == "system" else actor.id,
                 None,
                 _Log(step, instance.log) if self._history else None,
             )
@@ -328,7 +342,7 @@ class Workflow:
             guard_values=guard_values,
             progress=progress,
             now=instance.updated_at if now is None else now,
-            requester=actor.id,
+            requester=self._requester(instance, actor),
         )
         return fired if isinstance(fired, Refusal) else None
 
@@ -345,9 +359,17 @@ class Workflow:
         Includes ``approve``, ``reject`` and ``delegate`` while an approval is pending
         (``delegate`` refused with ``workflow.delegation_not_allowed`` where the
         approval forbids it). ``now`` is as in `check`: needed only when a guard reads
-        the time.
+        the time; given, it is checked as `check` checks it, so nothing is offered that
+        would then be refused for going back in time.
+
+        Raises:
+            InvalidValueError: As `check`: ``now`` is naive or before the instance's
+                last change (``workflow.time_went_back``), a guard reads the time and
+                ``now`` is ``None``, or the instance runs another workflow or version.
         """
         self._own(instance)
+        if now is not None:
+            self._own_time(instance, now)
         events = dict.fromkeys(event for (state, event) in self._moves if state == instance.state)
         options = [
             EventOption(event, self.check(instance, event, actor, payload, now=now))
@@ -570,14 +592,16 @@ class Workflow:
 
         The instance's fields are checked against this version's fields. An approval
         in progress does not carry over: when the state has an approval in this
-        version, it starts afresh; otherwise none is left. Its requester is ``actor``,
-        or, when ``system`` migrates (the default), the instance's requester.
+        version, it starts afresh; otherwise none is left. Its requester is the
+        instance's requester, whoever migrates: an administrator moving an instance
+        onto a new version does not ask for its approval, and the person who did may
+        still not approve it.
 
         Args:
             instance: An instance of the same workflow name, an older version.
             now: When.
             states: Renamed states, old name to new (default: unchanged names).
-            actor: Who migrates (default ``system``, which keeps the requester).
+            actor: Who migrates, recorded on the ``migrate`` step (default ``system``).
 
         Raises:
             InvalidValueError: ``workflow.migration``: another workflow, a version that
@@ -600,11 +624,11 @@ class Workflow:
         if target not in self._places:
             message = f"state {instance.state!r} has no counterpart in version {version}"
             raise InvalidValueError(message, code=_MIGRATION)
-        checked = self._checked_payload(instance.data, "migrate", target)
+        checked = self._checked_payload(instance.data, MIGRATE, target)
         if isinstance(checked, Refusal):
             raise InvalidValueError(checked.message, code=_MIGRATION)
         progress = None
-        requester = instance.requester if actor is SYSTEM else actor.id
+        requester = instance.requester
         approval = self._places[target].approval
         if approval is not None:
             planned = plan_approval(approval, requester, instance.data)
@@ -616,7 +640,7 @@ class Workflow:
         )
         moved = instance._replace(definition_version=version)
         step = self._step(
-            instance, actor, "migrate", target, payload=payload, guard_values=EMPTY, now=now
+            instance, actor, MIGRATE, target, payload=payload, guard_values=EMPTY, now=now
         )
         migrated = self._advance(moved, target, step, requester=requester, keep_entry=True)
         fired = self._settle(migrated._replace(approval=progress), now, (step,))
@@ -641,6 +665,19 @@ class Workflow:
     def _own_at(self, instance: Instance, now: dt.datetime) -> None:
         self._own(instance)
         self._own_time(instance, now)
+
+    def _requester(self, instance: Instance, actor: Actor) -> str:
+        """Who asks for the state a move by ``actor`` leads to (`Instance.requester`).
+
+        ``actor``, when a person moves the instance out of a state without an
+        approval. A move by ``system`` (any actor with that id: the engine's own
+        moves, a host job firing as `SYSTEM`) and a move out of a state with an
+        approval keep the requester: the request stays the one who brought the
+        instance into the approvals, whoever moves it on inside them.
+        """
+        if actor.id == _SYSTEM_ID or self._places[instance.state].approval is not None:
+            return instance.requester
+        return actor.id
 
     @staticmethod
     def _own_time(instance: Instance, now: dt.datetime) -> None:
@@ -676,7 +713,7 @@ class Workflow:
             guard_values=guard_values,
             progress=progress,
             now=now,
-            requester=instance.requester if system else actor.id,
+            requester=self._requester(instance, actor),
         )
 
     def _decide(  # noqa: PLR0913 - the arguments of fire, now included
@@ -742,9 +779,9 @@ class Workflow:
         if move.check is not None and not move.check(data):
             message = f"{event!r}: check {transition.check!r} is false"
             return Refusal("workflow.guard_false", event, state, message, part=transition.check)
-        # A move by the engine (a timeout) is asked for by whoever asked for the state.
-        requester = instance.requester if system else actor.id
-        entering = self._entering(transition.target, requester, data, event, state)
+        entering = self._entering(
+            transition.target, self._requester(instance, actor), data, event, state
+        )
         if isinstance(entering, Refusal):
             return entering
         return values, entering
@@ -790,6 +827,7 @@ class Workflow:
             guard_values=guard_values,
             now=now,
             transition=move.index,
+            guard=transition.guard,
         )
         moved = self._advance(
             instance._replace(data=data) if payload else instance,
@@ -820,6 +858,7 @@ class Workflow:
         guard_values: Mapping[str, object],
         now: dt.datetime,
         transition: int | None = None,
+        guard: str | None = None,
     ) -> Step:
         return Step(
             instance.id,
@@ -832,6 +871,7 @@ class Workflow:
             payload,
             guard_values,
             transition,
+            guard,
         )
 
     def _advance(

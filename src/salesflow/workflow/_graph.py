@@ -11,7 +11,16 @@ if TYPE_CHECKING:
 
     from salesflow.workflow._definition import WorkflowDefinition
 
-__all__ = ["APPROVED", "REJECTED", "RESERVED_EVENTS", "START", "Move", "moves", "state_graph"]
+__all__ = [
+    "APPROVED",
+    "MIGRATE",
+    "REJECTED",
+    "RESERVED_EVENTS",
+    "START",
+    "Move",
+    "moves",
+    "state_graph",
+]
 
 APPROVED = "approved"
 """The event name of the move an approval makes once granted."""
@@ -19,7 +28,9 @@ REJECTED = "rejected"
 """The event name of the move an approval makes when rejected."""
 START = "start"
 """The event name of the first step of every history."""
-RESERVED_EVENTS = frozenset({START, APPROVED, REJECTED, "approve", "reject", "delegate", "migrate"})
+MIGRATE = "migrate"
+"""The event name of the step that moves an instance onto a newer definition version."""
+RESERVED_EVENTS = frozenset({START, APPROVED, REJECTED, "approve", "reject", "delegate", MIGRATE})
 """The events the engine records itself; a transition may not use them."""
 
 

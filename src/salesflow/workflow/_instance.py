@@ -75,7 +75,12 @@ def _all_str(roles: object) -> TypeGuard[Iterable[str]]:
 
 
 SYSTEM: Final = Actor("system", frozenset({"system"}))
-"""The actor of moves the engine makes itself: SLA timeouts and granted approvals."""
+"""The actor of moves the engine makes itself: SLA timeouts and granted approvals.
+
+A host job that moves instances on its own (a router, a scheduler) fires as
+``SYSTEM``: any actor with the id ``"system"`` keeps the instance's requester (see
+`Instance.requester`), so the person who asked stays the requester.
+"""
 
 
 @final
@@ -96,9 +101,14 @@ class Step(NamedTuple):
         payload: The fields the event set, or details of a decision.
         guard_values: The values of the fields the guard read when it held.
         transition: The index in ``definition.transitions`` of the transition that
-            fired, which tells apart two transitions on one event between the same
-            states; ``None`` for the engine's own steps (``start``, decisions,
-            ``approved``, ``rejected``, ``migrate``).
+            fired, in the definition version the instance ran on then, which tells
+            apart two transitions on one event between the same states; ``None`` for
+            the engine's own steps (``start``, decisions, ``approved``, ``rejected``,
+            ``migrate``).
+        guard: The guard of the transition that fired, as written; ``None`` when it
+            had none, and for the engine's own steps. With ``event``, ``source`` and
+            ``target`` it names the transition in another version of the definition,
+            where the index may point elsewhere (diagrams of a migrated instance).
     """
 
     instance: str
@@ -111,6 +121,7 @@ class Step(NamedTuple):
     payload: Mapping[str, object] = EMPTY
     guard_values: Mapping[str, object] = EMPTY
     transition: int | None = None
+    guard: str | None = None
 
 
 @final
@@ -171,11 +182,16 @@ class Instance(NamedTuple):
             ``entered_at`` count from here).
         updated_at: When its last change was made (the ``at`` of its newest step):
             a later change may not be dated before it.
-        requester: Who asked for the current state: the actor who moved the
-            instance into it by ``start``, ``fire`` or ``migrate``. The moves the
-            engine makes itself (an approval's ``approved``/``rejected`` move, a
-            timeout), and any move by ``system``, keep the requester they found, and
-            decisions do not change it. An approval starts with it as its requester.
+        requester: Who asked for the current state, and the requester of the
+            approval it starts (who may not approve it unless ``self_approval``).
+            ``start`` sets it to its actor; a move by ``fire`` sets it to the actor
+            who moved the instance out of a state without an approval. Everything
+            else keeps the requester it found: a move by ``system`` (any actor with
+            the id ``"system"``: a timeout, an approval's ``approved``/``rejected``
+            move, a host job firing as `SYSTEM`), a move out of a state with an
+            approval (the instance stays inside the approvals one person asked for),
+            ``migrate`` by anyone, and decisions. A host job that fires under an id
+            of its own out of a state without an approval becomes the requester.
         approval: The approval in progress in this state, if any.
         log: The history's newest link (read `history` instead).
     """
