@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
-from salesflow.incentives import RateTable
+from salesflow.incentives import Plan, RateTable
 from salesflow.periods import BusinessCalendar, FiscalCalendar
 from salesflow.targets import OrgMember, TargetPlan
 from salesflow.workflow import workflow_json_schema
@@ -27,6 +27,7 @@ __all__ = ["SCHEMAS", "render", "write"]
 SCHEMAS: dict[str, Callable[[], dict[str, object]]] = {
     "business-calendar.schema.json": BusinessCalendar.model_json_schema,
     "fiscal-calendar.schema.json": TypeAdapter(FiscalCalendar).json_schema,
+    "incentive-plan.schema.json": Plan.model_json_schema,
     "rate-table.schema.json": RateTable.model_json_schema,
     "org.schema.json": lambda: TypeAdapter(list[OrgMember]).json_schema(),
     "target-plan.schema.json": TargetPlan.model_json_schema,

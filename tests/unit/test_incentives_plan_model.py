@@ -199,6 +199,15 @@ def test_amounts_must_sit_on_the_currency_minor_unit():
     assert ("plan.not_on_minor_unit", "plan.components[0].cap.per_period") in codes
 
 
+def test_a_floor_above_the_period_cap_is_refused_because_the_cap_would_never_bind():
+    data = _base()
+    data["components"][0]["cap"] = {"per_period": "1000"}
+    data["components"][0]["floor"] = {"per_period": "1000.01"}
+    assert _codes(data) == [("plan.floor_above_cap", "plan.components[0].floor.per_period")]
+    data["components"][0]["floor"] = {"per_period": "1000"}  # equal: the cap still binds
+    assert load_plan(data).components[0].floor is not None
+
+
 def test_duplicate_component_ids_are_refused():
     data = _base()
     data["components"] = data["components"] * 2

@@ -148,7 +148,9 @@ class Adjustment:
     Attributes:
         payee: The payee.
         plan: The plan id.
-        period: The label of the statement period it is paid in (``"2027-03"``).
+        period: The label of the statement period it is paid in (``"FY2027-M03"``, a
+            `Period.label` of the plan's fiscal calendar): the statement period or a
+            later one (an earlier one is refused: it can no longer be paid).
         amount: The amount, positive or negative, in the plan currency.
         reason: Why; shown on the statement.
         by: Who made it.

@@ -664,6 +664,8 @@ def _component_problems(
 ) -> Iterator[Problem]:
     for field, name, needs in _measure_needs(component):
         yield from _measure_problems(plan, name, needs, f"{where}.{field}", problem)
+    if isinstance(component, Commission):
+        yield from _floor_problems(component, where, problem)
     if isinstance(component, Bonus):
         year = plan.calendar.year(plan.fiscal_year)
         for name in ("start", "end"):
@@ -671,6 +673,17 @@ def _component_problems(
             if day is not None and not year.start <= day <= year.end:
                 message = f"{day} is outside fiscal year {year.label}"
                 yield problem("campaign", f"{where}.{name}", message)
+
+
+def _floor_problems(component: Commission, where: str, problem: _Report) -> Iterator[Problem]:
+    """A floor above the period cap: the floor is applied after the cap, so it would win."""
+    cap = None if component.cap is None else component.cap.per_period
+    if component.floor is not None and cap is not None and component.floor.per_period > cap:
+        message = (
+            f"the floor {component.floor.per_period} is above the period cap {cap}; "
+            "the cap would never bind"
+        )
+        yield problem("floor_above_cap", f"{where}.floor.per_period", message)
 
 
 def _measure_needs(component: Component) -> Iterator[tuple[str, str, str]]:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from salesflow.errors import Problem
     from salesflow.money import Money
 
+    from ._explain import Locale
     from ._plan import CreditKind
 
 __all__ = ["Line", "LineKind", "Statement"]
@@ -74,15 +75,21 @@ class Line:
             gate for those lines.
         before: The running total before the credit row (cumulative rating; 0 when
             rated individually).
-        tiers: The 0-based tiers the credit row crossed.
+        tiers: The 0-based tiers the credit row crossed; on a contest line of payees
+            tied under ``ties: share``, the 0-based prize positions they split.
         rates: The rates of those tiers.
         exact: The unrounded amount, where rounding happened.
         capped_from: A credit line cut by a per-transaction cap: what it paid before.
         attainment: The attainment the line was computed at (gates, milestones,
             scorecards), as an exact Decimal fraction of quota.
+        threshold: A gate line's threshold (the gate's ``attainment``): the gate
+            passed when ``attainment >= threshold``.
         rank: A contest line's rank.
         period: For a recalculation line, the label of the earlier period it concerns.
-        note: The reason of an adjustment, and who made it.
+        note: The reason of an adjustment and who made it; the measure of a gate or
+            a scorecard KPI line; ``"per_period"`` or ``"per_year"`` on a cap line;
+            the team of a pool line; the group of a contest line; ``"recoverable"``
+            or ``"non_recoverable"`` on a draw line.
     """
 
     kind: LineKind
@@ -98,9 +105,16 @@ class Line:
     exact: Decimal | None = None
     capped_from: Money | None = None
     attainment: Decimal | None = None
+    threshold: Decimal | None = None
     rank: int | None = None
     period: str | None = None
     note: str | None = None
+
+    def explain(self, locale: Locale = "en") -> str:
+        """Why this line pays what it pays, in ``"en"`` or ``"zh"`` (see `explain`)."""
+        from ._explain import explain  # noqa: PLC0415 - _explain imports this module
+
+        return explain(self, locale)
 
 
 @final
@@ -111,7 +125,7 @@ class Statement:
     Attributes:
         payee: The payee.
         plan: The plan id.
-        period: The statement period's label (``"2027-03"``).
+        period: The statement period's label (``"FY2027-M03"``, see `Period.label`).
         lines: The lines, in a fixed order (see docs/incentives.md).
         total: The sum of the lines: what is payable for the period.
         problems: Findings about this payee's data in the period (credit that could

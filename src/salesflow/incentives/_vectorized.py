@@ -15,7 +15,8 @@ Everything is exact int64 arithmetic, checked for overflow:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final, NoReturn
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, NoReturn, final
 
 import numpy as np
 
@@ -31,7 +32,14 @@ if TYPE_CHECKING:
 
     from ._tables import RateTable
 
-__all__ = ["rate_cumulative"]
+__all__ = [
+    "PlacedTable",
+    "place_table",
+    "placed_from_edges",
+    "rate_cumulative",
+    "rate_values",
+    "round_quotient",
+]
 
 _SCALE: Final = 10**RATE_PLACES
 _INT64_MAX: Final = int(np.iinfo(np.int64).max)
@@ -98,20 +106,83 @@ def rate_cumulative(  # noqa: PLR0913 - the documented signature, plus two requi
             msg, code="incentives.invalid_payee", location=Location(path=f"payees[{at}]")
         )
     count = int(who.max()) + 1 if who.size else 0
-    edges = _edges(table, currency, _quotas(table, quotas_minor, count), count)
-    rates = np.array([int(tier.rate * _SCALE) for tier in table.tiers], dtype=np.int64)
-    offsets = _offsets(table, edges, rates)
+    placed = place_table(table, currency, _quotas(table, quotas_minor, count), count)
     running = _running_totals(amounts, who)
-    rounded = _rounded_payouts(
-        running,
-        who,
-        edges=edges,
-        rates=rates,
-        offsets=offsets,
-        up=table.boundary == "up",
+    rounded, _, _ = rate_values(running, who, placed, rounding)
+    return _line_differences(rounded, who)
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class PlacedTable:
+    """A rate table placed on minor units for groups of values (the vectorized `Schedule`).
+
+    Attributes:
+        edges: int64[G, T], tier k's start for group g in minor units (column 0 is 0).
+        rates: int64[T], each tier's rate times ``10**6``.
+        offsets: int64[G, T], ``K`` with ``P(c) * 10**6 = c * rates[k] + K[g, k]``.
+        up: The boundary rule is ``"up"``.
+    """
+
+    edges: NDArray[np.int64]
+    rates: NDArray[np.int64]
+    offsets: NDArray[np.int64]
+    up: bool
+
+
+def place_table(
+    table: RateTable, currency: Currency, quotas: NDArray[np.int64] | None, groups: int
+) -> PlacedTable:
+    """Place ``table`` for ``groups`` groups; ``quotas`` (int64[G], positive) for attainment.
+
+    Raises:
+        InvalidValueError: an amount edge between two minor units.
+        MoneyOverflowError: an edge or a tier's payout beyond int64.
+    """
+    edges = _edges(table, currency, quotas, groups)
+    rates = np.array([int(tier.rate * _SCALE) for tier in table.tiers], dtype=np.int64)
+    return PlacedTable(edges, rates, _offsets(table, edges, rates), table.boundary == "up")
+
+
+def placed_from_edges(table: RateTable, edges: NDArray[np.int64]) -> PlacedTable:
+    """A `PlacedTable` from tier starts already placed (int64[G, T], column 0 zero)."""
+    rates = np.array([int(tier.rate * _SCALE) for tier in table.tiers], dtype=np.int64)
+    return PlacedTable(edges, rates, _offsets(table, edges, rates), table.boundary == "up")
+
+
+def rate_values(
+    values: NDArray[np.int64], groups: NDArray[np.intp], placed: PlacedTable, rounding: str
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.signedinteger[Any]]]:
+    """R, P and the tier of each value (P is odd, so a negative value rates as -P(|v|)).
+
+    Returns:
+        ``(rounded, scaled, tier)``: R(v) in minor units by ``rounding``; P(v) times
+        ``10**6`` in minor units, exact; the tier ``|v|`` falls in.
+
+    Raises:
+        MoneyOverflowError: a payout beyond int64.
+    """
+    return _rounded_payouts(
+        values,
+        groups,
+        edges=placed.edges,
+        rates=placed.rates,
+        offsets=placed.offsets,
+        up=placed.up,
         rounding=rounding,
     )
-    return _line_differences(rounded, who)
+
+
+def round_quotient(
+    numerator: NDArray[np.int64], denominator: int, rounding: str
+) -> NDArray[np.int64]:
+    """``numerator / denominator`` (``denominator > 0``) rounded to integers by ``rounding``.
+
+    >>> round_quotient(np.array([5, -5, 7]), 2, "half_even").tolist()
+    [2, -2, 4]
+    """
+    floor, rest = np.divmod(numerator, np.int64(denominator))
+    return _round(floor, rest, rounding, denominator)
 
 
 def _int_array(values: ArrayLike, name: str) -> NDArray[np.int64]:
@@ -294,43 +365,81 @@ def _rounded_payouts(  # noqa: PLR0913 - the pieces of one computation
     offsets: NDArray[np.int64],
     up: bool,
     rounding: str,
-) -> NDArray[np.int64]:
-    """R(c): P of each running total rounded to minor units by ``rounding``."""
-    if np.any(running == _INT64_MIN):
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.signedinteger[Any]]]:
+    """R(c), P(c) * 10**6 (signed) and the tier of each running total."""
+    lowest = int(running.min()) if running.size else 0
+    if lowest == _INT64_MIN:
         _overflow("a running total of -2**63")
-    size = np.abs(running)
-    payee_edges = edges[who]
-    reached = size[:, None] >= payee_edges if up else size[:, None] > payee_edges
-    reached[:, 0] = True  # tier 0 holds 0 under both rules
-    tier = reached.sum(axis=1) - 1
-    scaled = _checked_add(
-        _checked_mul(size, rates[tier], "a payout"), offsets[who, tier], "a payout"
+    size = running if lowest >= 0 else np.abs(running)
+    shared = edges.shape[0] == 1  # one placing for every value: no gather needed
+    tier: NDArray[np.signedinteger[Any]] = np.zeros(
+        len(running),
+        dtype=np.int8 if edges.shape[1] < 128 else np.intp,  # noqa: PLR2004
     )
+    for index in range(1, edges.shape[1]):
+        edge = edges[0, index] if shared else edges[who, index]
+        tier += (size >= edge) if up else (size > edge)
+    offset = offsets[0, tier] if shared else offsets[who, tier]
+    scaled = _payout_scaled(size, rates, tier, offset)
     whole, fraction = np.divmod(scaled, _SCALE)
+    if lowest >= 0:
+        return _round(whole, fraction, rounding, _SCALE), scaled, tier
     negative = running < 0
     # P is odd: -(w + f/S) is (-w - 1) + (S - f)/S when f > 0.
     floor = np.where(negative, -whole - (fraction > 0), whole)
     rest = np.where(negative & (fraction > 0), _SCALE - fraction, fraction)
-    return _round(floor, rest, rounding)
+    signed = np.where(negative, -scaled, scaled)
+    return _round(floor, rest, rounding, _SCALE), signed, tier
 
 
-def _round(floor: NDArray[np.int64], rest: NDArray[np.int64], mode: str) -> NDArray[np.int64]:
-    """Round ``floor + rest / 10**6`` (``0 <= rest < 10**6``) to an integer by ``mode``."""
-    above = rest > 0
-    twice = 2 * rest
-    positive = floor >= 0  # the value is >= 0 exactly when its floor is
+def _payout_scaled(
+    size: NDArray[np.int64],
+    rates: NDArray[np.int64],
+    tier: NDArray[np.signedinteger[Any]],
+    offset: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """``size * rates[tier] + offset``, refusing a result beyond int64.
+
+    When the largest size times the largest rate, plus the largest offset, fits int64
+    (the usual case), nothing can wrap and no element is checked.
+    """
+    if not size.size:
+        return size.copy()
+    largest = int(size.max()) * int(rates.max(initial=0)) + int(np.abs(offset).max())
+    if largest <= _INT64_MAX:
+        product: NDArray[np.int64] = size * rates[tier]
+        product += offset
+        return product
+    return _checked_add(_checked_mul(size, rates[tier], "a payout"), offset, "a payout")
+
+
+def _round(
+    floor: NDArray[np.int64], rest: NDArray[np.int64], mode: str, scale: int = _SCALE
+) -> NDArray[np.int64]:
+    """Round ``floor + rest / scale`` (``0 <= rest < scale``) to an integer by ``mode``.
+
+    The value is negative exactly when its floor is; a tie exists only for an even
+    ``scale`` (``rest == scale / 2``).
+    """
     if mode == "floor":
-        up = np.zeros_like(above)
-    elif mode == "ceiling":
-        up = above
-    elif mode == "down":
-        up = above & ~positive
-    elif mode == "up":
-        up = above & positive
-    else:
-        tie = twice == _SCALE
-        tie_up = {"half_up": positive, "half_down": ~positive, "half_even": floor % 2 == 1}[mode]
-        up = (twice > _SCALE) | (tie & tie_up)
+        return floor.copy()
+    if mode == "ceiling":
+        return floor + (rest > 0)
+    if mode == "down":
+        return floor + ((rest > 0) & (floor < 0))
+    if mode == "up":
+        return floor + ((rest > 0) & (floor >= 0))
+    half, odd = divmod(scale, 2)
+    up = rest > half
+    if not odd:
+        tie = rest == half
+        if mode == "half_up":
+            tie &= floor >= 0
+        elif mode == "half_down":
+            tie &= floor < 0
+        else:  # half_even: up from an odd floor
+            tie &= (floor & 1).astype(bool)
+        up |= tie
     return floor + up
 
 

@@ -1,0 +1,1061 @@
+"""The batch engine's components: what each pays, per payee and period (spec 4-9).
+
+The counterpart of `._reference_pay`, vectorized: row-level work (rating, bonuses per
+transaction) is numpy over credit rows; period-level work loops over the periods with
+numpy over payees, and drops to exact Python integers and fractions only where a value
+is compared with a threshold or a scorecard curve (small: payees x periods).
+
+Each component returns a `Paid`: what it earned per statement payee and period
+(int64 minor units, the `e` of spec 10) and, on demand, one payee's lines in the
+statement period, built only then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Final, Protocol, final
+
+import numpy as np
+
+from salesflow.money import EXACT, Currency, Money, allocate_units
+from salesflow.money._money import new_money
+
+from ._batch_credit import KIND_NAMES
+from ._batch_measure import add_at, filter_mask
+from ._batch_rating import RatingInput, rate_commission
+from ._plan import Bonus, Commission, Contest, Milestone, Pool, Scorecard
+from ._reference_book import as_decimal, find_component
+from ._reference_pay import curve
+from ._statement import Line
+from ._table_input import NO_DAY
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from numpy.typing import NDArray
+
+    Ints = NDArray[np.signedinteger[Any]]  # index and code columns, of any width
+
+    from salesflow.money import RoundingMode
+    from salesflow.periods import Period
+
+    from ._batch_credit import CreditRows
+    from ._batch_measure import MeasureBook
+    from ._batch_rating import CommissionLines
+    from ._plan import Component, Plan, Window
+    from ._prepare import Lookups, Roster, Versions
+    from ._table_input import TransactionTable
+
+__all__ = ["Context", "Paid", "pay"]
+
+_SCALE_PLACES: Final = 6  # rating's P is held times 10**6
+_EPOCH: Final = dt.date(1970, 1, 1)
+
+
+@final
+@dataclass(eq=False)
+class Context:
+    """Everything the components of one run read.
+
+    Attributes:
+        versions: The plan versions.
+        periods: The fiscal year's statement periods (all of them).
+        last: The index of the statement period.
+        roster: The plan's assignments.
+        lookups: Quotas, KPIs, target incentives, attributes (checked on use).
+        payees: Every payee with an assignment to the plan, sorted (the matrices' rows).
+        stated: The positions in ``payees`` of those with a statement, ascending.
+        on_plan: bool[P, K]: payee on the plan in period j.
+        rows: The credit rows.
+        book: The measures over them.
+        table: The transactions.
+        currency: The plan currency.
+        rounding: The plan's rounding mode.
+    """
+
+    versions: Versions
+    periods: tuple[Period, ...]
+    last: int
+    roster: Roster
+    lookups: Lookups
+    payees: tuple[str, ...]
+    stated: Ints
+    on_plan: NDArray[np.bool_]
+    rows: CreditRows
+    book: MeasureBook
+    table: TransactionTable
+    currency: Currency
+    rounding: RoundingMode
+    aggregates: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """The aggregate of each measure name, the last version's winning (as the reference)."""
+        self.aggregates = {
+            name: measure.aggregate
+            for plan in self.versions.plans
+            for name, measure in plan.measures.items()
+        }
+        self._for_period = [self.versions.for_period(p) for p in self.periods[: self.last + 1]]
+        self._vectors: dict[tuple[str, str], NDArray[np.int64]] = {}
+        self._shift = -self.currency.minor_units
+        self.money = _money_of(self.currency)  # one closure: Money for 100,000s of lines
+
+    @property
+    def count(self) -> int:
+        """K: the periods computed."""
+        return self.last + 1
+
+    def component_for(self, j: int, component_id: str) -> Component | None:
+        """The component as period ``j``'s version defines it."""
+        return find_component(self._for_period[j], component_id)
+
+    def minor(self, amount: Decimal) -> int:
+        """A plan amount (on the minor unit) in minor units."""
+        return int(amount.scaleb(self.currency.minor_units, EXACT))
+
+    def round_units(self, value: Fraction) -> int:
+        """``value`` (in major units) rounded to minor units by the plan's rounding."""
+        from salesflow.money._exact import round_ratio  # noqa: PLC0415 - a private helper
+
+        scaled = value * 10**self.currency.minor_units
+        return round_ratio(scaled.numerator, scaled.denominator, self.rounding)
+
+    # -- measures --------------------------------------------------------------------
+
+    def value_vector(self, measure: str, j: int, kind: Window) -> NDArray[np.int64]:
+        """A sum/count measure's values of every payee at the end of period ``j``."""
+        key = (measure, kind)
+        if key not in self._vectors:
+            values = self.book.values(measure)
+            self._vectors[key] = values.in_period() if kind == "period" else values.to_date()
+        return self._vectors[key][:, j]
+
+    def value(self, measure: str, payee: int, j: int, kind: Window) -> Fraction:
+        """A measure's value (major units for sums), exact; an external one's KPI."""
+        if self.aggregates[measure] == "external":
+            return Fraction(self.lookups.kpi(measure, self.payees[payee], self.periods[j]))
+        raw = int(self.value_vector(measure, j, kind)[payee])
+        if self.aggregates[measure] == "sum":
+            return Fraction(raw, 10**self.currency.minor_units)
+        return Fraction(raw)
+
+    def quota_to_date(self, measure: str, payee: int, j: int, kind: Window) -> Fraction:
+        """The quota of period ``j``'s window: the period's, or the year's to date."""
+        name = self.payees[payee]
+        if kind == "period":
+            return Fraction(self.lookups.quota(measure, name, self.periods[j]))
+        return Fraction(self.lookups.quota_sum(measure, name, self.periods[: j + 1]))
+
+    def attainment(self, measure: str, payee: int, j: int, kind: Window) -> Fraction:
+        """Value over quota, exact (the value read first, as the reference does)."""
+        value = self.value(measure, payee, j, kind)
+        return value / self.quota_to_date(measure, payee, j, kind)
+
+    def shown(self, measure: str, value: Fraction) -> tuple[Money | None, Decimal | None]:
+        """A value on a line: (basis, exact): Money for sums, else the number."""
+        if self.aggregates[measure] == "sum":
+            return self.money(int(value * 10**self.currency.minor_units)), None
+        return None, as_decimal(value)
+
+
+def _money_of(currency: Currency) -> Callable[[int], Money]:
+    """A function from minor units to Money in ``currency`` (the checks done once here)."""
+    shift = -currency.minor_units
+
+    def money(units: int) -> Money:
+        return new_money(Decimal(units).scaleb(shift, EXACT), currency)
+
+    return money
+
+
+class Paid(Protocol):
+    """One component's pay."""
+
+    def earned(self) -> NDArray[np.int64]:
+        """e[s, j]: what it earned per statement payee (position in ``stated``) and period."""
+        ...
+
+    def lines(self, position: int) -> list[Line]:
+        """The lines of statement payee ``position`` in the statement period (zero kept)."""
+        ...
+
+
+def pay(context: Context, component_id: str) -> Paid:
+    """The pay of component ``component_id`` (the kind its first version gives it)."""
+    kind = _kind_of(context, component_id)
+    compute: dict[type, Callable[[Context, str], Paid]] = {
+        Commission: _commission,
+        Bonus: _bonus,
+        Milestone: _milestone,
+        Scorecard: _scorecard,
+        Pool: _pool,
+        Contest: _contest,
+    }
+    return compute[kind](context, component_id)
+
+
+def _kind_of(context: Context, component_id: str) -> type:
+    for plan in context.versions.plans:
+        found = find_component(plan, component_id)
+        if found is not None:
+            return type(found)
+    raise KeyError(component_id)  # pragma: no cover - ids come from the versions
+
+
+def _statement_rows(context: Context) -> NDArray[np.bool_] | None:
+    """Credit rows of payees with a statement; ``None`` when every payee has one."""
+    if len(context.stated) == len(context.payees):
+        return None
+    mask = np.zeros(len(context.payees), dtype=bool)
+    mask[context.stated] = True
+    return mask[context.rows.payee]
+
+
+def _positions(context: Context) -> Ints:
+    """Payee index -> position among the statement payees (-1: none)."""
+    position = np.full(len(context.payees), -1, dtype=np.intp)
+    position[context.stated] = np.arange(len(context.stated))
+    return position
+
+
+def _by_payee(positions: Ints) -> tuple[Ints, Ints]:
+    """A stable order by payee position, and each position's bounds in it."""
+    order = np.argsort(positions, kind="stable")
+    return order, np.searchsorted(positions[order], np.arange(positions.max(initial=-1) + 2))
+
+
+# -- commission (spec 4) ------------------------------------------------------------------
+
+
+@final
+class _CommissionPaid:
+    """A commission's lines: row-level arrays, period-level matrices."""
+
+    def __init__(self, context: Context, component_id: str) -> None:
+        self.context = context
+        self.id = component_id
+        self.lines_ = _rated_lines(context, component_id)
+        self.position = _positions(context)
+        size = (len(context.stated), context.count)
+        rated = self.lines_.rated
+        everyone = len(context.stated) == len(context.payees)
+        self.payee_of_line = rated.payee if everyone else self.position[rated.payee]
+        self.t = self.lines_.per_period(self.payee_of_line, size)
+        self.extra = _PeriodLines(size)
+        _period_lines(context, component_id, self.t, self.extra)
+        k = context.last
+        shown = np.flatnonzero(rated.period == k)
+        self.credit_order, self.credit_bounds = _subset_by_payee(self.payee_of_line, shown, size[0])
+        back = self.lines_.clawback
+        at_k = back[self.lines_.clawback_period == k]
+        self.back_order, self.back_bounds = _subset_by_payee(self.payee_of_line, at_k, size[0])
+        self._credits: _CreditLines | None = None
+        self._clawbacks: _CreditLines | None = None
+
+    def earned(self) -> NDArray[np.int64]:
+        """E = t + the gate, cap, floor and yearly cap lines."""
+        extra = self.extra
+        return self.t + extra.gate + extra.cap + extra.floor + extra.year_cap
+
+    def lines(self, position: int) -> list[Line]:
+        """Credit lines, clawbacks, then the period-level lines, in the period."""
+        if self._credits is None:
+            self._credits = _CreditLines(self, self.credit_order)
+            self._clawbacks = _CreditLines(self, self.back_order)
+        assert self._clawbacks is not None  # noqa: S101 - built with the credits
+        lo, hi = int(self.credit_bounds[position]), int(self.credit_bounds[position + 1])
+        result = self._credits.credit_lines(lo, hi)
+        lo, hi = int(self.back_bounds[position]), int(self.back_bounds[position + 1])
+        result += self._clawbacks.clawback_lines(lo, hi)
+        return result + self.extra.lines(self.context, self.id, position)
+
+
+@final
+class _CreditLines:
+    """The figures of some credit lines as Python values, built in one pass each."""
+
+    def __init__(self, paid: _CommissionPaid, lines: Ints) -> None:
+        context = paid.context
+        rated = paid.lines_.rated
+        rows = context.rows
+        row = rated.row[lines]
+        self.id = paid.id
+        self.money = context.money
+        self.ids = context.table.ids_of(rows.tx[row])
+        self.kinds = [KIND_NAMES[k] for k in rows.kind[row].tolist()]
+        self.days = _dates(rows.day[row])
+        gone = rows.gone[row]
+        self.gone = _dates(gone) if len(lines) and bool(np.all(gone != NO_DAY)) else []
+        self.credit = rows.amount[row].tolist()
+        self.amount = rated.amount[lines].tolist()
+        self.uncapped = rated.uncapped[lines].tolist()
+        details = rated.details.take(lines)
+        self.before = details.before.tolist()
+        self.tier_before = details.tier_before.tolist()
+        self.tier_after = details.tier_after.tolist()
+        self.exact = details.exact.tolist()
+        found: dict[int, tuple[Decimal, ...]] = {}
+        self.rates = [
+            found.get(v) or found.setdefault(v, _rates_of(context, paid.id, v))
+            for v in rated.version[lines].tolist()
+        ]
+        self.places = -(context.currency.minor_units + _SCALE_PLACES)
+
+    def credit_lines(self, lo: int, hi: int) -> list[Line]:
+        money = self.money
+        zero = money(0)
+        result: list[Line] = []
+        for i in range(lo, hi):
+            before, credit = self.before[i], self.credit[i]
+            tiers = _tiers_between(self.tier_before[i], self.tier_after[i], before, before + credit)
+            rates = self.rates[i]
+            amount, uncapped = self.amount[i], self.uncapped[i]
+            result.append(
+                Line(
+                    kind="credit",
+                    amount=money(amount),
+                    component=self.id,
+                    transaction=self.ids[i],
+                    date=self.days[i],
+                    credit=self.kinds[i],  # type: ignore[arg-type]
+                    basis=money(credit),
+                    before=money(before) if before else zero,
+                    tiers=tiers,
+                    rates=tuple(rates[t] for t in tiers),
+                    exact=Decimal(self.exact[i]).scaleb(self.places, EXACT),
+                    capped_from=money(uncapped) if uncapped != amount else None,
+                )
+            )
+        return result
+
+    def clawback_lines(self, lo: int, hi: int) -> list[Line]:
+        money = self.money
+        return [
+            Line(
+                kind="clawback",
+                amount=money(-self.amount[i]),
+                component=self.id,
+                transaction=self.ids[i],
+                date=self.gone[i],
+                credit=self.kinds[i],  # type: ignore[arg-type]
+                basis=money(self.credit[i]),
+            )
+            for i in range(lo, hi)
+        ]
+
+
+def _rates_of(context: Context, component_id: str, version: int) -> tuple[Decimal, ...]:
+    component = find_component(context.versions.plans[version], component_id)
+    assert isinstance(component, Commission)  # noqa: S101 - rated by a commission
+    return tuple(tier.rate for tier in component.table.tiers)
+
+
+_DATES: dict[int, dt.date] = {}
+
+
+def _dates(numbers: Ints) -> list[dt.date]:
+    """Day numbers as `datetime.date` objects (one conversion per distinct day)."""
+    return [_date(number) for number in numbers.tolist()]
+
+
+def _commission(context: Context, component_id: str) -> Paid:
+    return _CommissionPaid(context, component_id)
+
+
+def _subset_by_payee(payee_of_line: Ints, lines: Ints, payees: int) -> tuple[Ints, Ints]:
+    """``lines`` ordered by payee (stably), and each payee's bounds in that order."""
+    owners = payee_of_line[lines]
+    order = np.argsort(owners, kind="stable")
+    bounds = np.searchsorted(owners[order], np.arange(payees + 1))
+    return lines[order], bounds
+
+
+def _tiers_between(first: int, last: int, low: int, high: int) -> tuple[int, ...]:
+    """`_rating._bands_between` from the tiers of ``|low|`` and ``|high|``."""
+    if (low < 0 < high) or (high < 0 < low):
+        return tuple(range(max(first, last) + 1))
+    step = 1 if last >= first else -1
+    return tuple(range(first, last + step, step))
+
+
+def _date(number: int) -> dt.date:
+    found = _DATES.get(number)
+    if found is None:
+        found = _DATES.setdefault(number, _EPOCH + dt.timedelta(days=number))
+    return found
+
+
+def _rated_lines(context: Context, component_id: str) -> CommissionLines:
+    rows = context.rows
+    statement = _statement_rows(context)
+    selected: list[Ints | None] = []
+    components: list[Commission | None] = []
+    for version, plan in enumerate(context.versions.plans):
+        component = find_component(plan, component_id)
+        if not isinstance(component, Commission):
+            selected.append(None)
+            components.append(None)
+            continue
+        mask = context.book.mask_in_version(component.measure, version)
+        selected.append(
+            np.flatnonzero(mask if statement is None else mask & statement).astype(np.int32)
+        )
+        components.append(component)
+    return rate_commission(
+        RatingInput(
+            rows=rows,
+            row_period=context.book.row_period,
+            gone_period=context.book.gone_period,
+            selected=selected,
+            components=components,
+            quota=_window_quotas(context, components),
+            currency=context.currency,
+            rounding=context.rounding,
+            periods=context.count,
+        )
+    )
+
+
+def _window_quotas(
+    context: Context, components: Sequence[Commission | None]
+) -> Callable[[int, Ints, Ints], list[Decimal]]:
+    """(version, payees, window codes) -> the window quotas of an attainment table."""
+
+    def quotas(version: int, payees: Ints, windows: Ints) -> list[Decimal]:
+        component = components[version]
+        assert component is not None  # noqa: S101 - only versions with the component rate
+        found: list[Decimal] = []
+        for payee, window in zip(payees.tolist(), windows.tolist(), strict=True):
+            name = context.payees[payee]
+            if window == 0:
+                found.append(context.lookups.quota_sum(component.measure, name, context.periods))
+            else:
+                period = context.periods[window - 1]
+                found.append(context.lookups.quota(component.measure, name, period))
+        return found
+
+    return quotas
+
+
+@final
+class _PeriodLines:
+    """Gate, period cap, floor and yearly cap lines per statement payee and period."""
+
+    def __init__(self, size: tuple[int, int]) -> None:
+        self.gate = np.zeros(size, dtype=np.int64)
+        self.gate_basis = np.zeros(size, dtype=np.int64)
+        self.cap = np.zeros(size, dtype=np.int64)
+        self.cap_basis = np.zeros(size, dtype=np.int64)
+        self.floor = np.zeros(size, dtype=np.int64)
+        self.floor_basis = np.zeros(size, dtype=np.int64)
+        self.year_cap = np.zeros(size, dtype=np.int64)
+        self.year_basis = np.zeros(size, dtype=np.int64)
+        self.attainment: dict[int, Fraction] = {}  # statement period gate attainments
+        self.gate_measure: str | None = None
+        self.gate_threshold: Decimal | None = None
+
+    def lines(self, context: Context, component_id: str, position: int) -> list[Line]:
+        k = context.last
+        result: list[Line] = []
+        if self.gate[position, k]:
+            result.append(
+                Line(
+                    kind="gate",
+                    amount=context.money(int(self.gate[position, k])),
+                    component=component_id,
+                    basis=context.money(int(self.gate_basis[position, k])),
+                    attainment=as_decimal(self.attainment[position]),
+                    threshold=self.gate_threshold,
+                    note=self.gate_measure,
+                )
+            )
+        limits = (
+            ("cap", self.cap, self.cap_basis, "per_period"),
+            ("floor", self.floor, self.floor_basis, None),
+            ("cap", self.year_cap, self.year_basis, "per_year"),
+        )
+        for kind, amounts, basis, note in limits:
+            if amounts[position, k]:
+                result.append(
+                    Line(
+                        kind=kind,  # type: ignore[arg-type]
+                        amount=context.money(int(amounts[position, k])),
+                        component=component_id,
+                        basis=context.money(int(basis[position, k])),
+                        note=note,
+                    )
+                )
+        return result
+
+
+@final
+@dataclass(slots=True)
+class _Totals:
+    t: NDArray[np.int64]
+    g: NDArray[np.int64]
+    s: NDArray[np.int64]
+    c: NDArray[np.int64]
+
+
+def _period_lines(
+    context: Context, component_id: str, t: NDArray[np.int64], out: _PeriodLines
+) -> None:
+    """Spec 4's gate, caps and floor, period by period, numpy over statement payees."""
+    payees = len(context.stated)
+    totals = _Totals(*(np.zeros(payees, dtype=np.int64) for _ in range(4)))
+    for j in range(context.count):
+        t_j = t[:, j]
+        totals.t += t_j
+        component = context.component_for(j, component_id)
+        active = context.on_plan[context.stated, j]
+        if not isinstance(component, Commission):
+            active = np.zeros(payees, dtype=bool)
+        where = _Where(j, active, out)
+        g = _gate(context, component, where, t_j=t_j, totals=totals) if active.any() else t_j
+        totals.g += g
+        p = _cap_and_floor(context, component, where, g)
+        _year_cap(context, component, where, p=p, totals=totals)
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """The period computed, the payees on the plan in it, and where its lines go."""
+
+    j: int
+    active: NDArray[np.bool_]
+    out: _PeriodLines
+
+
+def _gate(
+    context: Context,
+    component: Component | None,
+    where: _Where,
+    *,
+    t_j: NDArray[np.int64],
+    totals: _Totals,
+) -> NDArray[np.int64]:
+    j, active, out = where.j, where.active, where.out
+    assert isinstance(component, Commission)  # noqa: S101 - active payees only
+    gate = component.gate
+    if gate is None:
+        return t_j
+    g = t_j.copy()
+    for position in np.flatnonzero(active).tolist():
+        payee = int(context.stated[position])
+        attained = context.attainment(gate.measure, payee, j, component.accumulate)
+        passed = attained >= Fraction(gate.attainment)
+        if component.accumulate == "period":
+            g[position] = t_j[position] if passed else 0
+        else:
+            g[position] = (int(totals.t[position]) if passed else 0) - int(totals.g[position])
+        if j == context.last:
+            out.attainment[position] = attained
+    out.gate[:, j] = g - t_j
+    out.gate_basis[:, j] = t_j
+    if j == context.last:
+        out.gate_measure = gate.measure
+        out.gate_threshold = gate.attainment
+    return g
+
+
+def _cap_and_floor(
+    context: Context, component: Component | None, where: _Where, g: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    j, active, out = where.j, where.active, where.out
+    if not isinstance(component, Commission) or not active.any():
+        return g
+    p = g.copy()
+    limit = None if component.cap is None else component.cap.per_period
+    if limit is not None:
+        cut = active & (p > context.minor(limit))
+        out.cap[cut, j] = context.minor(limit) - p[cut]
+        out.cap_basis[cut, j] = p[cut]
+        p[cut] = context.minor(limit)
+    if component.floor is not None:
+        floor = context.minor(component.floor.per_period)
+        up = active & (p < floor)
+        out.floor[up, j] = floor - p[up]
+        out.floor_basis[up, j] = p[up]
+        p[up] = floor
+    return p
+
+
+def _year_cap(
+    context: Context,
+    component: Component | None,
+    where: _Where,
+    *,
+    p: NDArray[np.int64],
+    totals: _Totals,
+) -> None:
+    j, active, out = where.j, where.active, where.out
+    totals.s += p
+    limits = _year_limits(context, component, j, active)
+    if limits is None:
+        totals.c += p
+        return
+    capped = np.where(active, np.minimum(totals.s, limits), totals.c + p)
+    y = capped - totals.c
+    totals.c = capped
+    cut = active & (y != p)
+    out.year_cap[cut, j] = (y - p)[cut]
+    out.year_basis[cut, j] = p[cut]
+
+
+def _year_limits(
+    context: Context, component: Component | None, j: int, active: NDArray[np.bool_]
+) -> NDArray[np.int64] | None:
+    if not isinstance(component, Commission) or component.cap is None or not active.any():
+        return None
+    cap = component.cap
+    if cap.per_year is None and cap.target_incentive_multiple is None:
+        return None
+    big = np.iinfo(np.int64).max
+    limits = np.full(len(active), big, dtype=np.int64)
+    if cap.per_year is not None:
+        limits[:] = context.minor(cap.per_year)
+    multiple = cap.target_incentive_multiple
+    if multiple is not None:
+        for position in np.flatnonzero(active).tolist():
+            name = context.payees[int(context.stated[position])]
+            target = context.lookups.target_incentive(name, context.periods[j])
+            rounded = Money(target.amount * multiple, context.currency).round(
+                rounding=context.rounding
+            )
+            limits[position] = min(int(limits[position]), rounded.to_minor_units())
+    return limits
+
+
+# -- bonus (spec 5) -----------------------------------------------------------------------
+
+
+@final
+class _BonusPaid:
+    def __init__(self, context: Context, component_id: str) -> None:
+        self.context = context
+        self.id = component_id
+        rows = context.rows
+        size = (len(context.stated), context.count)
+        position = _positions(context)
+        statement = _statement_rows(context)
+        paid: list[Ints] = []
+        per_period: list[Ints] = []
+        amounts = np.zeros(len(rows), dtype=np.int64)
+        within = np.full(len(rows), -1, dtype=np.int64)
+        for version, plan in enumerate(context.versions.plans):
+            component = find_component(plan, component_id)
+            if not isinstance(component, Bonus):
+                continue
+            at = _qualifying(context, plan, version, component, statement)
+            amounts[at] = context.minor(component.amount)
+            if component.per == "period":
+                per_period.append(at)
+                continue
+            paid.append(at)
+            if component.clawback is not None:
+                within[at] = component.clawback.within_days
+        self.amounts = amounts
+        self.paid = np.sort(np.concatenate(paid)) if paid else np.zeros(0, dtype=np.intp)
+        self.owner = position[rows.payee]
+        book = context.book
+        gone = book.gone_period[self.paid]
+        back = self.paid[
+            (gone < context.count)
+            & (within[self.paid] >= 0)
+            & (rows.gone[self.paid] - rows.day[self.paid] <= within[self.paid])
+        ]
+        back = back[np.argsort(rows.gone[back], kind="stable")]
+        self.back = back
+        earned = np.zeros((size[0], size[1] + 1), dtype=np.int64)
+        add_at(earned, self.owner[self.paid], book.row_period[self.paid], amounts[self.paid])
+        add_at(earned, self.owner[back], book.gone_period[back], -amounts[back])
+        self.earned_ = earned[:, : size[1]]
+        self.period_line = _period_bonus(
+            context,
+            component_id,
+            np.concatenate(per_period) if per_period else np.zeros(0, dtype=np.intp),
+            self.owner,
+            self.earned_,
+        )
+        k = context.last
+        self.pay_order, self.pay_bounds = _subset_by_payee(
+            self.owner, self.paid[book.row_period[self.paid] == k], size[0]
+        )
+        self.back_order, self.back_bounds = _subset_by_payee(
+            self.owner, back[book.gone_period[back] == k], size[0]
+        )
+
+    def earned(self) -> NDArray[np.int64]:
+        return self.earned_
+
+    def lines(self, position: int) -> list[Line]:
+        context = self.context
+        lo, hi = self.pay_bounds[position], self.pay_bounds[position + 1]
+        result = [self._line(int(r), clawback=False) for r in self.pay_order[lo:hi]]
+        lo, hi = self.back_bounds[position], self.back_bounds[position + 1]
+        result += [self._line(int(r), clawback=True) for r in self.back_order[lo:hi]]
+        amount = self.period_line.get(position)
+        if amount is not None:
+            result.append(Line(kind="bonus", amount=context.money(amount), component=self.id))
+        return result
+
+    def _line(self, row: int, *, clawback: bool) -> Line:
+        context = self.context
+        rows = context.rows
+        measure = self._measure(row)
+        basis, _ = context.shown(measure, _credit_value(context, int(rows.amount[row])))
+        amount = int(self.amounts[row])
+        return Line(
+            kind="clawback" if clawback else "bonus",
+            amount=context.money(-amount if clawback else amount),
+            component=self.id,
+            transaction=context.table.id_of(int(rows.tx[row])),
+            date=_date(int(rows.gone[row] if clawback else rows.day[row])),
+            credit=KIND_NAMES[int(rows.kind[row])],
+            basis=basis,
+        )
+
+    def _measure(self, row: int) -> str:
+        version = int(self.context.rows.version[row])
+        component = find_component(self.context.versions.plans[version], self.id)
+        assert isinstance(component, Bonus)  # noqa: S101 - a qualifying row's version
+        return component.measure
+
+
+def _credit_value(context: Context, units: int) -> Fraction:
+    return Fraction(units, 10**context.currency.minor_units)
+
+
+def _bonus(context: Context, component_id: str) -> Paid:
+    return _BonusPaid(context, component_id)
+
+
+def _qualifying(
+    context: Context,
+    plan: Plan,
+    version: int,
+    component: Bonus,
+    statement: NDArray[np.bool_] | None,
+) -> Ints:
+    """Rows of ``version`` that qualify for the bonus (spec 5), ascending."""
+    from ._batch_credit import day_number  # noqa: PLC0415 - small helper
+
+    rows = context.rows
+    year = context.versions.year
+    start = day_number(component.start or year.start)
+    end = day_number(component.end or year.end)
+    mask = context.book.mask_in_version(component.measure, version)
+    if statement is not None:
+        mask = mask & statement
+    mask = mask & (rows.day >= start) & (rows.day <= end)
+    at = np.flatnonzero(mask)
+    if component.when is not None and at.size:
+        passed = filter_mask(component.when, plan, rows.take(at), context.book.context())
+        at = at[passed]
+    return at
+
+
+def _period_bonus(
+    context: Context,
+    component_id: str,
+    candidates: Ints,
+    owner: Ints,
+    earned: NDArray[np.int64],
+) -> dict[int, int]:
+    """Bonus per period: a line where a qualifying row dated in j stands at j's end.
+
+    Adds to ``earned``; returns the statement period's amounts by payee position.
+    """
+    book = context.book
+    shown: dict[int, int] = {}
+    if not candidates.size:
+        return shown
+    period = book.row_period[candidates]
+    standing = book.gone_period[candidates] > period
+    for j in range(context.count):
+        component = context.component_for(j, component_id)
+        if not isinstance(component, Bonus) or component.per != "period":
+            continue
+        holders = np.unique(owner[candidates[(period == j) & standing]])
+        holders = holders[context.on_plan[context.stated[holders], j]]
+        earned[holders, j] += context.minor(component.amount)
+        if j == context.last:
+            shown.update(dict.fromkeys(holders.tolist(), context.minor(component.amount)))
+    return shown
+
+
+# -- milestone (spec 6) -------------------------------------------------------------------
+
+
+@final
+class _ListPaid:
+    """Pay held as lines per (statement payee position, period), built eagerly (small)."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.by: dict[tuple[int, int], list[Line]] = defaultdict(list)
+
+    def earned(self) -> NDArray[np.int64]:
+        earned = np.zeros((len(self.context.stated), self.context.count), dtype=np.int64)
+        for (position, j), lines in self.by.items():
+            earned[position, j] = sum(self.context.minor(line.amount.amount) for line in lines)
+        return earned
+
+    def lines(self, position: int) -> list[Line]:
+        return list(self.by.get((position, self.context.last), []))
+
+
+def _milestone(context: Context, component_id: str) -> Paid:
+    paid = _ListPaid(context)
+    for position, payee in enumerate(context.stated.tolist()):
+        reached: set[tuple[str, int]] = set()
+        for j in range(context.count):
+            component = context.component_for(j, component_id)
+            if not isinstance(component, Milestone) or not context.on_plan[payee, j]:
+                continue
+            key = ("period", j) if component.accumulate == "period" else ("year", 0)
+            if key in reached:
+                continue
+            line = _milestone_line(context, payee, component, j)
+            if line is not None:
+                reached.add(key)
+                paid.by[(position, j)] = [line]
+    return paid
+
+
+def _milestone_line(context: Context, payee: int, component: Milestone, j: int) -> Line | None:
+    value = context.value(component.measure, payee, j, component.accumulate)
+    attainment = None
+    if component.attainment is not None:
+        quota = context.quota_to_date(component.measure, payee, j, component.accumulate)
+        exact = value / quota
+        if exact < Fraction(component.attainment):
+            return None
+        attainment = as_decimal(exact)
+    elif component.value is not None and value < Fraction(component.value):
+        return None
+    basis, number = context.shown(component.measure, value)
+    return Line(
+        kind="milestone",
+        amount=context.money(context.minor(component.amount)),
+        component=component.id,
+        basis=basis,
+        exact=number,
+        attainment=attainment,
+    )
+
+
+# -- scorecard (spec 7) -------------------------------------------------------------------
+
+
+def _scorecard(context: Context, component_id: str) -> Paid:
+    paid = _ListPaid(context)
+    for position, payee in enumerate(context.stated.tolist()):
+        for j in range(context.count):
+            component = context.component_for(j, component_id)
+            if isinstance(component, Scorecard) and context.on_plan[payee, j]:
+                paid.by[(position, j)] = _scorecard_lines(context, payee, component, j)
+    return paid
+
+
+def _scorecard_lines(context: Context, payee: int, component: Scorecard, j: int) -> list[Line]:
+    gate = component.gate
+    if gate is not None:
+        attained = context.attainment(gate.measure, payee, j, "period")
+        if attained < Fraction(gate.attainment):
+            return [
+                Line(
+                    kind="gate",
+                    amount=context.money(0),
+                    component=component.id,
+                    attainment=as_decimal(attained),
+                    threshold=gate.attainment,
+                    note=gate.measure,
+                )
+            ]
+    periods = context.periods
+    target = context.lookups.target_incentive(context.payees[payee], periods[j])
+    shares = allocate_units(target.to_minor_units(), [1] * len(periods))
+    target_pay = Fraction(shares[j], 10**context.currency.minor_units) * Fraction(
+        component.target_incentive
+    )
+    lines: list[Line] = []
+    running = Fraction(0)
+    paid = 0
+    for kpi in component.kpis:
+        attained = _kpi_attainment(context, payee, kpi.measure, j)
+        exact = target_pay * Fraction(kpi.weight) * curve(kpi.curve, attained)
+        running += exact
+        rounded = context.round_units(running)
+        lines.append(
+            Line(
+                kind="scorecard",
+                amount=context.money(rounded - paid),
+                component=component.id,
+                attainment=as_decimal(attained),
+                exact=as_decimal(exact),
+                note=kpi.measure,
+            )
+        )
+        paid = rounded
+    return lines
+
+
+def _kpi_attainment(context: Context, payee: int, measure: str, j: int) -> Fraction:
+    if context.aggregates[measure] == "external":
+        return context.value(measure, payee, j, "period")
+    return context.attainment(measure, payee, j, "period")
+
+
+# -- pool and contest (spec 8, 9) ---------------------------------------------------------
+
+
+def _groups(context: Context, j: int, attribute: str | None) -> list[tuple[str | None, list[int]]]:
+    """Payees on the plan in period j (indexes, sorted), grouped by an attribute."""
+    members = np.flatnonzero(context.on_plan[:, j]).tolist()
+    if attribute is None:
+        return [(None, members)]
+    period = context.periods[j]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for payee in members:
+        groups[context.lookups.attribute(context.payees[payee], period, attribute)].append(payee)
+    return [(group, groups[group]) for group in sorted(groups)]
+
+
+@final
+class _SharedPaid:
+    """Pool or contest pay of every payee on the plan, kept for statement payees."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.position = _positions(context)
+        self.list = _ListPaid(context)
+
+    def add(self, payee: int, j: int, line: Line) -> None:
+        position = int(self.position[payee])
+        if position >= 0:
+            self.list.by[(position, j)] = [line]
+
+    def earned(self) -> NDArray[np.int64]:
+        return self.list.earned()
+
+    def lines(self, position: int) -> list[Line]:
+        return self.list.lines(position)
+
+
+def _pool(context: Context, component_id: str) -> Paid:
+    paid = _SharedPaid(context)
+    for j in range(context.count):
+        component = context.component_for(j, component_id)
+        if not isinstance(component, Pool):
+            continue
+        for team, members in _groups(context, j, component.group_by):
+            for payee, line in _pool_team(context, component, j, str(team), members):
+                paid.add(payee, j, line)
+    return paid
+
+
+def _pool_team(
+    context: Context, component: Pool, j: int, team: str, members: list[int]
+) -> list[tuple[int, Line]]:
+    values = [context.value(component.measure, payee, j, "period") for payee in members]
+    if component.amount is not None:
+        funded = context.minor(component.amount)
+    else:
+        rate = component.rate if component.rate is not None else Decimal(0)
+        funded = context.round_units(Fraction(rate) * sum(values, Fraction(0)))
+    if funded <= 0:
+        return []
+    equal = component.split == "equal" or all(v == 0 for v in values) or min(values) < 0
+    weights = [1] * len(members) if equal else [_integer(v, context) for v in values]
+    shares = allocate_units(funded, weights)
+    result: list[tuple[int, Line]] = []
+    for payee, value, share in zip(members, values, shares, strict=True):
+        basis, number = context.shown(component.measure, value)
+        line = Line(
+            kind="pool",
+            amount=context.money(share),
+            component=component.id,
+            basis=basis,
+            exact=number,
+            note=team,
+        )
+        result.append((payee, line))
+    return result
+
+
+def _integer(value: Fraction, context: Context) -> int:
+    """A non-negative value as an integer weight in the same ratio (minor units)."""
+    scaled = value * 10**context.currency.minor_units
+    return int(scaled)
+
+
+def _contest(context: Context, component_id: str) -> Paid:
+    paid = _SharedPaid(context)
+    last_of_year = len(context.periods) - 1
+    for j in range(context.count):
+        component = context.component_for(j, component_id)
+        if not isinstance(component, Contest):
+            continue
+        if component.accumulate == "year" and j != last_of_year:
+            continue
+        for group, members in _groups(context, j, component.group_by):
+            for payee, line in _ranked(context, component, j, group, members):
+                paid.add(payee, j, line)
+    return paid
+
+
+def _ranked(
+    context: Context, component: Contest, j: int, group: str | None, members: list[int]
+) -> list[tuple[int, Line]]:
+    values = [
+        (payee, context.value(component.measure, payee, j, component.accumulate))
+        for payee in members
+    ]
+    if component.minimum is not None:
+        values = [(p, v) for p, v in values if v >= Fraction(component.minimum)]
+    values.sort(key=lambda item: (-item[1], context.payees[item[0]]))
+    result: list[tuple[int, Line]] = []
+    position = 0
+    while position < len(values):
+        value = values[position][1]
+        tied = [p for p, v in values[position:] if v == value]
+        rank = position + 1
+        # The prize positions a shared tie splits (``ties: share``), shown on its lines.
+        shared = (
+            tuple(range(rank - 1, rank - 1 + len(tied)))
+            if component.ties == "share" and len(tied) > 1
+            else ()
+        )
+        for payee, prize in zip(
+            tied, _tie_prizes(context, component, rank, len(tied)), strict=True
+        ):
+            basis, number = context.shown(component.measure, value)
+            line = Line(
+                kind="contest",
+                amount=context.money(prize),
+                component=component.id,
+                basis=basis,
+                tiers=shared,
+                exact=number,
+                rank=rank,
+                note=group,
+            )
+            result.append((payee, line))
+        position += len(tied)
+    return result
+
+
+def _tie_prizes(context: Context, component: Contest, rank: int, count: int) -> list[int]:
+    def prize(at: int) -> int:
+        return context.minor(component.prizes[at - 1]) if at <= len(component.prizes) else 0
+
+    if component.ties == "same":
+        return [prize(rank)] * count
+    total = sum(prize(at) for at in range(rank, rank + count))
+    return allocate_units(total, [1] * count)

@@ -1,0 +1,614 @@
+"""The reference engine's components: what each one pays, period by period (spec 4-9).
+
+Each function returns, for one payee (or, for pools and contests, every payee) and one
+component id, the component's lines per period index from the fiscal year's first
+period through the statement period, in statement order. Zero lines are kept here;
+the statement drops them (except credit lines and a closed scorecard gate).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Final, final
+
+from salesflow.money import Money, allocate, allocate_equal
+
+from ._plan import Bonus, Commission, Contest, Milestone, Pool, Scorecard
+from ._rating import _bands_between
+from ._reference_book import as_decimal, find_component
+from ._schedule import tidy
+from ._statement import Line
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from ._plan import CurvePoint, Window
+    from ._reference_book import Book, CreditRow
+
+__all__ = ["Lines", "bonus", "commission", "contest", "milestone", "pool", "scorecard"]
+
+Lines = dict[int, list[Line]]
+"""Period index -> the component's lines in that period, in statement order."""
+
+_NO_LINES: Final[list[Line]] = []
+
+
+def _key(kind: Window, j: int) -> tuple[str, int]:
+    """The running-total key of period ``j``'s window."""
+    return ("period", j) if kind == "period" else ("year", 0)
+
+
+# -- commission (spec 4) ---------------------------------------------------------------
+
+
+@final
+@dataclass(slots=True)
+class _Totals:
+    """Running sums over the fiscal year of one payee's component."""
+
+    t: Money  # T: credit and clawback lines
+    g: Money  # pay after the gate
+    s: Money  # S: pay after period cap and floor
+    c: Money  # C: pay after the yearly cap
+
+
+def commission(book: Book, payee: str, component_id: str) -> Lines:
+    """Credit and clawback lines, then gate, period cap, floor and yearly cap lines."""
+    rated_rows, clawbacks = _rate_rows(book, payee, component_id)
+    zero = book.zero()
+    totals = _Totals(zero, zero, zero, zero)
+    result: Lines = {}
+    for j in range(book.last + 1):
+        rated = rated_rows.get(j, _NO_LINES) + [line for _, line in sorted(clawbacks.get(j, []))]
+        t = Money.sum((line.amount for line in rated), book.currency)
+        result[j] = rated + _period_lines(book, payee, component_id, j, t=t, totals=totals)
+    return result
+
+
+def _rate_rows(
+    book: Book, payee: str, component_id: str
+) -> tuple[dict[int, list[Line]], dict[int, list[tuple[tuple[object, ...], Line]]]]:
+    events: list[tuple[tuple[object, ...], CreditRow, Commission]] = []
+    end = book.periods[-1].end
+    for row in book.by_payee.get(payee, ()):
+        component = find_component(row.version, component_id)
+        if not isinstance(component, Commission) or not book.counts(component.measure, row):
+            continue
+        events.append(((row.date, 0, row.order), row, component))
+        if row.cancelled is not None and row.cancelled <= end:
+            events.append(((row.cancelled, 1, row.order), row, component))
+    events.sort(key=lambda event: event[0])
+    running: dict[tuple[str, int], Money] = {}
+    paid: dict[int, Money] = {}
+    credit_lines: dict[int, list[Line]] = defaultdict(list)
+    clawbacks: dict[int, list[tuple[tuple[object, ...], Line]]] = defaultdict(list)
+    for key, row, component in events:
+        if key[1] == 0:
+            line = _rate(book, row, component, component_id, running)
+            paid[row.order] = line.amount
+            credit_lines[book.period_of(row.date)].append(line)
+            continue
+        clawback = _cancel(book, row, component, running=running, paid=paid[row.order])
+        if clawback is not None:
+            clawbacks[book.period_of(clawback.date)].append((key, clawback))  # type: ignore[arg-type]
+    return credit_lines, clawbacks
+
+
+def _rate(
+    book: Book,
+    row: CreditRow,
+    component: Commission,
+    component_id: str,
+    running: dict[tuple[str, int], Money],
+) -> Line:
+    j = book.period_of(row.date)
+    schedule = book.schedule(component, row.payee, j)
+    key = _key(component.accumulate, j)
+    before = running.get(key, book.zero()) if component.rating == "cumulative" else book.zero()
+    after = before + row.amount
+    if component.rating == "cumulative":
+        running[key] = after
+    exact_before = schedule.payout(before.amount)
+    exact_after = schedule.payout(after.amount)
+    amount = book.round(exact_after) - book.round(exact_before)
+    bands = _bands_between(schedule, before.amount, after.amount)
+    limit = None if component.cap is None else component.cap.per_transaction
+    capped_from = None
+    if limit is not None and amount > book.money(limit):
+        capped_from, amount = amount, book.money(limit)
+    return Line(
+        kind="credit",
+        amount=amount,
+        component=component_id,
+        transaction=row.transaction.id,
+        date=row.date,
+        credit=row.kind,
+        basis=row.amount,
+        before=before,
+        tiers=tuple(band.index for band in bands),
+        rates=tuple(band.rate for band in bands),
+        exact=tidy(exact_after - exact_before, book.currency.minor_units),
+        capped_from=capped_from,
+    )
+
+
+def _cancel(
+    book: Book,
+    row: CreditRow,
+    component: Commission,
+    *,
+    running: dict[tuple[str, int], Money],
+    paid: Money,
+) -> Line | None:
+    assert row.cancelled is not None  # noqa: S101 - only cancelled rows have cancel events
+    j_row, j_cancel = book.period_of(row.date), book.period_of(row.cancelled)
+    key = _key(component.accumulate, j_row)
+    if component.rating == "cumulative" and key == _key(component.accumulate, j_cancel):
+        running[key] = running.get(key, book.zero()) - row.amount
+    clawback = component.clawback
+    if clawback is None or (row.cancelled - row.date).days > clawback.within_days:
+        return None
+    return Line(
+        kind="clawback",
+        amount=-paid,
+        component=component.id,
+        transaction=row.transaction.id,
+        date=row.cancelled,
+        credit=row.kind,
+        basis=row.amount,
+    )
+
+
+def _period_lines(  # noqa: PLR0913 - one period of one payee's component
+    book: Book, payee: str, component_id: str, j: int, *, t: Money, totals: _Totals
+) -> list[Line]:
+    totals.t += t
+    component = book.component_for(j, component_id)
+    if not isinstance(component, Commission) or not book.on_plan(payee, j):
+        totals.g += t
+        totals.s += t
+        totals.c += t
+        return []
+    lines: list[Line] = []
+    g = _gate(book, payee, component, j, t=t, totals=totals, lines=lines)
+    totals.g += g
+    p = _cap_and_floor(book, component, g, lines)
+    _year_cap(book, payee, component, j, p=p, totals=totals, lines=lines)
+    return lines
+
+
+def _gate(  # noqa: PLR0913 - one period's inputs
+    book: Book,
+    payee: str,
+    component: Commission,
+    j: int,
+    *,
+    t: Money,
+    totals: _Totals,
+    lines: list[Line],
+) -> Money:
+    gate = component.gate
+    if gate is None:
+        return t
+    attainment = book.attainment(gate.measure, payee, j, component.accumulate)
+    passed = attainment >= Fraction(gate.attainment)
+    if component.accumulate == "period":
+        g = t if passed else book.zero()
+    else:
+        g = (totals.t if passed else book.zero()) - totals.g
+    if g != t:
+        lines.append(
+            Line(
+                kind="gate",
+                amount=g - t,
+                component=component.id,
+                basis=t,
+                attainment=as_decimal(attainment),
+                threshold=gate.attainment,
+                note=gate.measure,
+            )
+        )
+    return g
+
+
+def _cap_and_floor(book: Book, component: Commission, g: Money, lines: list[Line]) -> Money:
+    p = g
+    limit = None if component.cap is None else component.cap.per_period
+    if limit is not None and p > book.money(limit):
+        cut = book.money(limit)
+        lines.append(_limit_line("cap", cut - p, component.id, p, "per_period"))
+        p = cut
+    if component.floor is not None and p < book.money(component.floor.per_period):
+        floor = book.money(component.floor.per_period)
+        lines.append(_limit_line("floor", floor - p, component.id, p, None))
+        p = floor
+    return p
+
+
+def _limit_line(
+    kind: str, amount: Money, component_id: str, basis: Money, note: str | None
+) -> Line:
+    return Line(
+        kind="cap" if kind == "cap" else "floor",
+        amount=amount,
+        component=component_id,
+        basis=basis,
+        note=note,
+    )
+
+
+def _year_cap(  # noqa: PLR0913 - one period's inputs
+    book: Book,
+    payee: str,
+    component: Commission,
+    j: int,
+    *,
+    p: Money,
+    totals: _Totals,
+    lines: list[Line],
+) -> None:
+    limit = _year_limit(book, payee, component, j)
+    totals.s += p
+    if limit is None:
+        totals.c += p
+        return
+    capped = min(totals.s, limit)
+    y = capped - totals.c
+    totals.c = capped
+    if y != p:
+        lines.append(_limit_line("cap", y - p, component.id, p, "per_year"))
+
+
+def _year_limit(book: Book, payee: str, component: Commission, j: int) -> Money | None:
+    cap = component.cap
+    if cap is None:
+        return None
+    limits: list[Money] = []
+    if cap.per_year is not None:
+        limits.append(book.money(cap.per_year))
+    if cap.target_incentive_multiple is not None:
+        target = book.lookups.target_incentive(payee, book.prepared.periods[j])
+        limits.append(book.round(target.amount * cap.target_incentive_multiple))
+    return min(limits) if limits else None
+
+
+# -- bonus (spec 5) --------------------------------------------------------------------
+
+
+def bonus(book: Book, payee: str, component_id: str) -> Lines:
+    """Per-transaction bonus and clawback lines, or one line per period."""
+    pays: dict[int, list[Line]] = defaultdict(list)
+    clawbacks: dict[int, list[tuple[tuple[object, ...], Line]]] = defaultdict(list)
+    per_period: dict[int, list[CreditRow]] = defaultdict(list)
+    for row in book.by_payee.get(payee, ()):
+        component = find_component(row.version, component_id)
+        if not isinstance(component, Bonus) or not _qualifies(book, row, component):
+            continue
+        j = book.period_of(row.date)
+        if component.per == "period":
+            per_period[j].append(row)
+            continue
+        pays[j].append(_bonus_line(book, row, component))
+        clawback = _bonus_clawback(book, row, component)
+        if clawback is not None:
+            key = (clawback.date, row.order)
+            clawbacks[book.period_of(key[0])].append((key, clawback))  # type: ignore[arg-type]
+    result: Lines = {}
+    for j in range(book.last + 1):
+        result[j] = pays[j] + [line for _, line in sorted(clawbacks[j], key=_first)]
+        result[j] += _period_bonus(book, payee, component_id, j, per_period[j])
+    return result
+
+
+def _first(item: tuple[tuple[object, ...], Line]) -> tuple[object, ...]:
+    return item[0]
+
+
+def _qualifies(book: Book, row: CreditRow, component: Bonus) -> bool:
+    start = component.start or book.year.start
+    end = component.end or book.year.end
+    if not start <= row.date <= end or not book.counts(component.measure, row):
+        return False
+    return component.when is None or book.matches(row, component.when)
+
+
+def _bonus_line(book: Book, row: CreditRow, component: Bonus) -> Line:
+    basis, _ = book.shown(component.measure, row.amount.amount)
+    return Line(
+        kind="bonus",
+        amount=book.money(component.amount),
+        component=component.id,
+        transaction=row.transaction.id,
+        date=row.date,
+        credit=row.kind,
+        basis=basis,
+    )
+
+
+def _bonus_clawback(book: Book, row: CreditRow, component: Bonus) -> Line | None:
+    cancelled = row.cancelled
+    clawback = component.clawback
+    if cancelled is None or clawback is None or cancelled > book.periods[-1].end:
+        return None
+    if (cancelled - row.date).days > clawback.within_days:
+        return None
+    basis, _ = book.shown(component.measure, row.amount.amount)
+    return Line(
+        kind="clawback",
+        amount=-book.money(component.amount),
+        component=component.id,
+        transaction=row.transaction.id,
+        date=cancelled,
+        credit=row.kind,
+        basis=basis,
+    )
+
+
+def _period_bonus(
+    book: Book, payee: str, component_id: str, j: int, rows: Sequence[CreditRow]
+) -> list[Line]:
+    component = book.component_for(j, component_id)
+    if not isinstance(component, Bonus) or component.per != "period":
+        return []
+    if not book.on_plan(payee, j):
+        return []
+    end = book.prepared.periods[j].end
+    if not any(row.cancelled is None or row.cancelled > end for row in rows):
+        return []
+    return [Line(kind="bonus", amount=book.money(component.amount), component=component_id)]
+
+
+# -- milestone (spec 6) ----------------------------------------------------------------
+
+
+def milestone(book: Book, payee: str, component_id: str) -> Lines:
+    """One line in the first period of each window in which the threshold is reached."""
+    reached: set[tuple[str, int]] = set()
+    result: Lines = {}
+    for j in range(book.last + 1):
+        component = book.component_for(j, component_id)
+        if not isinstance(component, Milestone) or not book.on_plan(payee, j):
+            continue
+        key = _key(component.accumulate, j)
+        if key in reached:
+            continue
+        line = _milestone_line(book, payee, component, j)
+        if line is not None:
+            reached.add(key)
+            result[j] = [line]
+    return result
+
+
+def _milestone_line(book: Book, payee: str, component: Milestone, j: int) -> Line | None:
+    value = book.value(component.measure, payee, j, component.accumulate)
+    attainment = None
+    if component.attainment is not None:
+        quota = book.quota_to_date(component.measure, payee, j, component.accumulate)
+        exact = Fraction(value) / Fraction(quota)
+        if exact < Fraction(component.attainment):
+            return None
+        attainment = as_decimal(exact)
+    elif component.value is not None and value < component.value:
+        return None
+    basis, number = book.shown(component.measure, value)
+    return Line(
+        kind="milestone",
+        amount=book.money(component.amount),
+        component=component.id,
+        basis=basis,
+        exact=number,
+        attainment=attainment,
+    )
+
+
+# -- scorecard (spec 7) ----------------------------------------------------------------
+
+
+def scorecard(book: Book, payee: str, component_id: str) -> Lines:
+    """One line per KPI and period, or a closed-gate line."""
+    result: Lines = {}
+    for j in range(book.last + 1):
+        component = book.component_for(j, component_id)
+        if isinstance(component, Scorecard) and book.on_plan(payee, j):
+            result[j] = _scorecard_lines(book, payee, component, j)
+    return result
+
+
+def _scorecard_lines(book: Book, payee: str, component: Scorecard, j: int) -> list[Line]:
+    gate = component.gate
+    if gate is not None:
+        attained = book.attainment(gate.measure, payee, j, "period")
+        if attained < Fraction(gate.attainment):
+            closed = Line(
+                kind="gate",
+                amount=book.zero(),
+                component=component.id,
+                attainment=as_decimal(attained),
+                threshold=gate.attainment,
+                note=gate.measure,
+            )
+            return [closed]
+    periods = book.prepared.periods
+    target = book.lookups.target_incentive(payee, periods[j])
+    share = allocate_equal(target, len(periods))[j]
+    target_pay = Fraction(share.amount) * Fraction(component.target_incentive)
+    lines: list[Line] = []
+    running = Fraction(0)
+    paid = book.zero()
+    for kpi in component.kpis:
+        attained = _kpi_attainment(book, payee, kpi.measure, j)
+        exact = target_pay * Fraction(kpi.weight) * curve(kpi.curve, attained)
+        running += exact
+        rounded = book.round(running)
+        lines.append(
+            Line(
+                kind="scorecard",
+                amount=rounded - paid,
+                component=component.id,
+                attainment=as_decimal(attained),
+                exact=as_decimal(exact),
+                note=kpi.measure,
+            )
+        )
+        paid = rounded
+    return lines
+
+
+def _kpi_attainment(book: Book, payee: str, measure: str, j: int) -> Fraction:
+    if book.aggregate(measure) == "external":
+        return Fraction(book.lookups.kpi(measure, payee, book.prepared.periods[j]))
+    return book.attainment(measure, payee, j, "period")
+
+
+def curve(points: Sequence[CurvePoint], attainment: Fraction) -> Fraction:
+    """The payout curve at ``attainment``, exact.
+
+    0 below the first point, the last point's payout from it on, linear between.
+
+    >>> from salesflow.incentives._plan import CurvePoint
+    >>> points = [CurvePoint(attainment=Decimal("0.5"), payout=Decimal("0.5")),
+    ...           CurvePoint(attainment=Decimal("1"), payout=Decimal("1"))]
+    >>> [str(curve(points, Fraction(x))) for x in ("0.4", "0.75", "2")]
+    ['0', '3/4', '1']
+    """
+    if attainment < Fraction(points[0].attainment):
+        return Fraction(0)
+    if attainment >= Fraction(points[-1].attainment):
+        return Fraction(points[-1].payout)
+    for low, high in itertools.pairwise(points):
+        a0, a1 = Fraction(low.attainment), Fraction(high.attainment)
+        if a0 <= attainment < a1:
+            p0, p1 = Fraction(low.payout), Fraction(high.payout)
+            return p0 + (attainment - a0) * (p1 - p0) / (a1 - a0)
+    return Fraction(0)  # pragma: no cover - the checks above cover every attainment
+
+
+# -- pool (spec 8) ---------------------------------------------------------------------
+
+
+def pool(book: Book, component_id: str) -> dict[str, Lines]:
+    """Every payee's pool lines, per period."""
+    result: dict[str, Lines] = defaultdict(dict)
+    for j in range(book.last + 1):
+        component = book.component_for(j, component_id)
+        if not isinstance(component, Pool):
+            continue
+        period = book.prepared.periods[j]
+        teams: dict[str, list[str]] = defaultdict(list)
+        for payee in book.payees_in(j):
+            teams[book.lookups.attribute(payee, period, component.group_by)].append(payee)
+        for team in sorted(teams):
+            for payee, line in _pool_team(book, component, j, team, teams[team]):
+                result[payee][j] = [line]
+    return result
+
+
+def _pool_team(
+    book: Book, component: Pool, j: int, team: str, members: list[str]
+) -> Iterator[tuple[str, Line]]:
+    values = [book.value(component.measure, payee, j, "period") for payee in members]
+    if component.amount is not None:
+        funded = book.money(component.amount)
+    else:
+        rate = component.rate if component.rate is not None else Decimal(0)
+        funded = book.round(Fraction(rate) * Fraction(sum(values, Decimal(0))))
+    if funded.amount <= 0:
+        return
+    equal = component.split == "equal" or all(v == 0 for v in values) or min(values) < 0
+    shares = allocate_equal(funded, len(members)) if equal else allocate(funded, values)
+    for payee, value, share in zip(members, values, shares, strict=True):
+        basis, number = book.shown(component.measure, value)
+        yield (
+            payee,
+            Line(
+                kind="pool",
+                amount=share,
+                component=component.id,
+                basis=basis,
+                exact=number,
+                note=team,
+            ),
+        )
+
+
+# -- contest (spec 9) ------------------------------------------------------------------
+
+
+def contest(book: Book, component_id: str) -> dict[str, Lines]:
+    """Every payee's prize lines, per period."""
+    result: dict[str, Lines] = defaultdict(dict)
+    last_of_year = len(book.prepared.periods) - 1
+    for j in range(book.last + 1):
+        component = book.component_for(j, component_id)
+        if not isinstance(component, Contest):
+            continue
+        if component.accumulate == "year" and j != last_of_year:
+            continue
+        for group, members in _contest_groups(book, component, j):
+            for payee, line in _ranked(book, component, j, group, members):
+                result[payee][j] = [line]
+    return result
+
+
+def _contest_groups(book: Book, component: Contest, j: int) -> list[tuple[str | None, list[str]]]:
+    payees = book.payees_in(j)
+    if component.group_by is None:
+        return [(None, list(payees))]
+    period = book.prepared.periods[j]
+    groups: dict[str, list[str]] = defaultdict(list)
+    for payee in payees:
+        groups[book.lookups.attribute(payee, period, component.group_by)].append(payee)
+    return [(group, groups[group]) for group in sorted(groups)]
+
+
+def _ranked(
+    book: Book, component: Contest, j: int, group: str | None, members: list[str]
+) -> Iterator[tuple[str, Line]]:
+    values = [
+        (payee, book.value(component.measure, payee, j, component.accumulate)) for payee in members
+    ]
+    if component.minimum is not None:
+        values = [(p, v) for p, v in values if v >= component.minimum]
+    values.sort(key=lambda item: (-item[1], item[0]))
+    position = 0
+    while position < len(values):
+        tied = [p for p, v in values[position:] if v == values[position][1]]
+        rank = position + 1
+        shared = _shared_positions(component, rank, len(tied))
+        for payee, prize in zip(tied, _tie_prizes(book, component, rank, len(tied)), strict=True):
+            basis, number = book.shown(component.measure, values[position][1])
+            yield (
+                payee,
+                Line(
+                    kind="contest",
+                    amount=prize,
+                    component=component.id,
+                    basis=basis,
+                    tiers=shared,
+                    exact=number,
+                    rank=rank,
+                    note=group,
+                ),
+            )
+        position += len(tied)
+
+
+def _shared_positions(component: Contest, rank: int, count: int) -> tuple[int, ...]:
+    """The 0-based prize positions a tie group splits (``ties: share``), else ``()``."""
+    if component.ties != "share" or count <= 1:
+        return ()
+    return tuple(range(rank - 1, rank - 1 + count))
+
+
+def _tie_prizes(book: Book, component: Contest, rank: int, count: int) -> list[Money]:
+    def prize(at: int) -> Decimal:
+        return component.prizes[at - 1] if at <= len(component.prizes) else Decimal(0)
+
+    if component.ties == "same":
+        return [book.money(prize(rank))] * count
+    total = book.money(sum((prize(at) for at in range(rank, rank + count)), Decimal(0)))
+    return allocate_equal(total, count)

@@ -1,0 +1,462 @@
+"""What a calculation returns (`PayoutRun`) and what earlier statements stated (`Ledger`).
+
+Both engines build a `PayoutRun` from the same fields, so a reference run and a batch
+run compare equal. A `Ledger` is the memory between runs: what each component was
+stated to earn in each closed period, and the recoverable draw still owed. It never
+changes in place: `Ledger.record` returns a new ledger.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, NoReturn, TypeVar, final
+
+from salesflow._interop import require_pandas
+from salesflow.errors import InvalidValueError, Location
+from salesflow.money import Money
+
+from ._schedule import tidy
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    import pandas as pd
+
+    from salesflow.errors import Problem
+
+    from ._statement import Line, Statement
+
+__all__ = ["EarnedKey", "Ledger", "PayoutRun", "money_text"]
+
+EarnedKey = tuple[str, str, str]
+"""(payee, component id, period label): the key of what a component earned."""
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+LEDGER_FORMAT: Final = 1
+"""The version of `Ledger.to_dict`'s layout."""
+
+
+def money_text(value: Money) -> str:
+    """The amount as a plain decimal string, at the minor unit when that is exact."""
+    return f"{tidy(value.amount, value.currency.minor_units):f}"
+
+
+def _frozen(mapping: Mapping[K, V]) -> MappingProxyType[K, V]:
+    return MappingProxyType(dict(mapping))
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class PayoutRun:
+    """The statements of one plan for one statement period, and what a ledger records.
+
+    Attributes:
+        plan: The plan id.
+        period: The statement period's label (``"FY2027-M03"``).
+        currency: The plan currency (ISO code).
+        statements: One `Statement` per payee on the plan in the period, sorted by payee.
+        problems: Findings about the input (credit that could not be given, payees
+            not in the org), as data; not on any statement.
+        periods: The labels of the fiscal year's periods from the first through
+            ``period``: the periods this run computed.
+        earned: What each component earned, per (payee, component, period label),
+            for every payee with a statement and every period in ``periods``; only
+            nonzero amounts are held (a missing key is zero). Recalculation,
+            adjustment and draw lines are not part of it.
+        draw_balances: The recoverable draw each payee with a statement still owes
+            after ``period``; only nonzero balances are held.
+    """
+
+    plan: str
+    period: str
+    currency: str
+    statements: tuple[Statement, ...]
+    problems: tuple[Problem, ...] = ()
+    periods: tuple[str, ...] = ()
+    earned: Mapping[EarnedKey, Money] = field(default_factory=lambda: MappingProxyType({}))
+    draw_balances: Mapping[str, Money] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        """Freeze the mappings and sort the statements by payee."""
+        object.__setattr__(self, "statements", tuple(sorted(self.statements, key=_payee)))
+        object.__setattr__(self, "problems", tuple(self.problems))
+        object.__setattr__(self, "periods", tuple(self.periods))
+        object.__setattr__(self, "earned", _frozen(self.earned))
+        object.__setattr__(self, "draw_balances", _frozen(self.draw_balances))
+
+    def statement(self, payee: str) -> Statement:
+        """The statement of ``payee``.
+
+        Raises:
+            KeyError: ``payee`` has no statement in this run (not on the plan).
+        """
+        for statement in self.statements:
+            if statement.payee == payee:
+                return statement
+        msg = f"{payee!r} has no statement for plan {self.plan!r} in {self.period}"
+        raise KeyError(msg)
+
+    @property
+    def payees(self) -> tuple[str, ...]:
+        """The payees with a statement, sorted."""
+        return tuple(statement.payee for statement in self.statements)
+
+    @property
+    def total(self) -> Money:
+        """The sum of every statement's total (``0.00`` at the minor unit when none)."""
+        zero = Money.from_minor_units(0, self.currency)
+        return zero + Money.sum((s.total for s in self.statements), self.currency)
+
+    def to_dict(self) -> dict[str, object]:
+        """The run as JSON-safe data: amounts as decimal strings, dates ISO."""
+        return {
+            "plan": self.plan,
+            "period": self.period,
+            "currency": self.currency,
+            "total": money_text(self.total),
+            "statements": [_statement_dict(s) for s in self.statements],
+            "problems": [_problem_dict(p) for p in self.problems],
+            "periods": list(self.periods),
+            "earned": [
+                {"payee": p, "component": c, "period": k, "amount": money_text(v)}
+                for (p, c, k), v in sorted(self.earned.items())
+            ],
+            "draw_balances": {p: money_text(v) for p, v in sorted(self.draw_balances.items())},
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per statement: payee, plan, period, currency, total, lines (pandas)."""
+        require_pandas()
+        import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
+
+        rows = [
+            {
+                "payee": s.payee,
+                "plan": s.plan,
+                "period": s.period,
+                "currency": self.currency,
+                "total": s.total.amount,
+                "lines": len(s.lines),
+            }
+            for s in self.statements
+        ]
+        columns = ["payee", "plan", "period", "currency", "total", "lines"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def lines_frame(self) -> pd.DataFrame:
+        """One row per statement line, with its payee and English explanation (pandas)."""
+        require_pandas()
+        import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
+
+        rows = [
+            {"payee": s.payee, "position": position, **_line_row(line)}
+            for s in self.statements
+            for position, line in enumerate(s.lines)
+        ]
+        return pd.DataFrame(rows, columns=["payee", "position", *_LINE_COLUMNS])
+
+
+def _payee(statement: Statement) -> str:
+    return statement.payee
+
+
+_LINE_COLUMNS: Final = (
+    "kind",
+    "component",
+    "amount",
+    "transaction",
+    "date",
+    "credit",
+    "basis",
+    "before",
+    "tiers",
+    "rates",
+    "exact",
+    "capped_from",
+    "attainment",
+    "threshold",
+    "rank",
+    "period",
+    "note",
+    "explanation",
+)
+
+
+def _line_row(line: Line) -> dict[str, object]:
+    row: dict[str, object] = {}
+    for name in _LINE_COLUMNS[:-1]:
+        value = getattr(line, name)
+        row[name] = value.amount if isinstance(value, Money) else value
+    row["explanation"] = line.explain("en")
+    return row
+
+
+def _line_dict(line: Line) -> dict[str, object]:
+    data: dict[str, object] = {}
+    for item in dataclasses.fields(line):
+        value = getattr(line, item.name)
+        if value is None or value == ():
+            continue
+        if isinstance(value, Money):
+            data[item.name] = money_text(value)
+        elif isinstance(value, Decimal):
+            # Equal lines give equal text whichever engine made them (50.00 == 50.000000).
+            data[item.name] = f"{tidy(value, line.amount.currency.minor_units):f}"
+        elif item.name == "rates":
+            data[item.name] = [f"{rate.normalize():f}" for rate in value]
+        elif item.name == "tiers":
+            data[item.name] = list(value)
+        elif item.name == "date":
+            data[item.name] = value.isoformat()
+        else:
+            data[item.name] = value
+    return data
+
+
+def _statement_dict(statement: Statement) -> dict[str, object]:
+    return {
+        "payee": statement.payee,
+        "plan": statement.plan,
+        "period": statement.period,
+        "total": money_text(statement.total),
+        "lines": [_line_dict(line) for line in statement.lines],
+        "problems": [_problem_dict(p) for p in statement.problems],
+    }
+
+
+def _problem_dict(problem: Problem) -> dict[str, object]:
+    where = str(problem.location) if problem.location else None
+    return {
+        "code": problem.code,
+        "severity": problem.severity.value,
+        "message": problem.message,
+        "location": where,
+    }
+
+
+_Stated = tuple[str, str, str]  # (payee, plan, period label)
+_Amount = tuple[str, str, str, str]  # (payee, plan, component, period label)
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _State:
+    amounts: Mapping[_Amount, Money]
+    recorded: Mapping[_Stated, str]  # -> the plan currency code
+    closed: Mapping[str, str]  # plan -> the last period recorded
+    draws: Mapping[tuple[str, str], Money]
+
+
+_EMPTY: Final = _State({}, {}, {}, {})
+
+
+@final
+class Ledger:
+    """What earlier statements stated, between runs: immutable; `record` returns a new one.
+
+    It holds, per (payee, plan, component, period), the amount the component was last
+    stated to earn (the recalculation of a later period compares against it), which
+    periods of each plan are recorded, and per (payee, plan) the recoverable draw still
+    owed.
+
+    >>> ledger = Ledger()
+    >>> ledger.stated("ann", "ae", "commission", "FY2027-M01") is None
+    True
+    >>> ledger.draw_balance("ann", "ae") is None
+    True
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self) -> None:
+        """An empty ledger: nothing stated, no draw owed."""
+        self._state = _EMPTY
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when everything recorded is equal."""
+        if not isinstance(other, Ledger):
+            return NotImplemented
+        return self._state == other._state
+
+    __hash__ = None  # type: ignore[assignment]  # equality by content; not a dict key
+
+    def __repr__(self) -> str:
+        """A short summary."""
+        state = self._state
+        return f"<Ledger {len(state.recorded)} statements, {len(state.draws)} draws owed>"
+
+    def stated(self, payee: str, plan: str, component: str, period: str) -> Money | None:
+        """What ``component`` was last stated to earn for ``payee`` in ``period``.
+
+        ``None`` when no statement of ``payee`` under ``plan`` for ``period`` was
+        recorded; zero when one was and the component earned nothing.
+        """
+        amount = self._state.amounts.get((payee, plan, component, period))
+        if amount is not None:
+            return amount
+        currency = self._state.recorded.get((payee, plan, period))
+        return None if currency is None else Money.zero(currency)
+
+    def draw_balance(self, payee: str, plan: str) -> Money | None:
+        """The recoverable draw ``payee`` still owes under ``plan``; ``None``: nothing."""
+        return self._state.draws.get((payee, plan))
+
+    def last_period(self, plan: str) -> str | None:
+        """The label of the last period recorded for ``plan``, or ``None``.
+
+        Labels of one fiscal calendar sort in time order (``FY2027-M09`` <
+        ``FY2027-M10``), which is how periods are compared.
+        """
+        return self._state.closed.get(plan)
+
+    def record(self, run: PayoutRun) -> Ledger:
+        """A new ledger with ``run`` recorded.
+
+        For every payee with a statement in ``run``, what each component earned in
+        every period through ``run.period`` (as recomputed: a recalculation line is
+        paid once) and the draw balance after it.
+
+        Raises:
+            InvalidValueError: ``run``'s period is not after the last period recorded
+                for its plan (code ``incentives.period_recorded``): issued statements
+                are never rewritten; calculate from the ledger as it was instead.
+        """
+        state = self._state
+        last = state.closed.get(run.plan)
+        if last is not None and run.period <= last:
+            msg = (
+                f"plan {run.plan!r} is recorded through {last}; {run.period} cannot be "
+                "recorded again (record each period once, in order)"
+            )
+            raise InvalidValueError(
+                msg, code="incentives.period_recorded", location=Location(path="run.period")
+            )
+        payees = set(run.payees)
+        periods = set(run.periods)
+        amounts = {
+            key: value
+            for key, value in state.amounts.items()
+            if not (key[1] == run.plan and key[0] in payees and key[3] in periods)
+        }
+        for (payee, component, period), amount in run.earned.items():
+            if payee in payees and not amount.amount.is_zero():
+                amounts[(payee, run.plan, component, period)] = amount
+        recorded = dict(state.recorded)
+        recorded.update({(p, run.plan, k): run.currency for p in payees for k in run.periods})
+        draws = {
+            key: value
+            for key, value in state.draws.items()
+            if not (key[1] == run.plan and key[0] in payees)
+        }
+        for payee, balance in run.draw_balances.items():
+            if payee in payees and not balance.amount.is_zero():
+                draws[(payee, run.plan)] = balance
+        return _ledger(_State(amounts, recorded, {**state.closed, run.plan: run.period}, draws))
+
+    def to_dict(self) -> dict[str, object]:
+        """The ledger as JSON-safe data (amounts as decimal strings); see `from_dict`."""
+        state = self._state
+        return {
+            "format": LEDGER_FORMAT,
+            "closed": dict(sorted(state.closed.items())),
+            "statements": [
+                {"payee": p, "plan": plan, "period": k, "currency": currency}
+                for (p, plan, k), currency in sorted(state.recorded.items())
+            ],
+            "earned": [
+                {
+                    "payee": p,
+                    "plan": plan,
+                    "component": c,
+                    "period": k,
+                    "amount": money_text(v),
+                    "currency": v.currency.code,
+                }
+                for (p, plan, c, k), v in sorted(state.amounts.items())
+            ],
+            "draws": [
+                {"payee": p, "plan": plan, "amount": money_text(v), "currency": v.currency.code}
+                for (p, plan), v in sorted(state.draws.items())
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Ledger:
+        """Read back what `to_dict` wrote.
+
+        Raises:
+            InvalidValueError: the data is not a ledger (code ``incentives.invalid_ledger``,
+                location naming the entry).
+        """
+        if not isinstance(data, dict) or data.get("format") != LEDGER_FORMAT:
+            _bad_ledger("ledger.format", f"not a ledger of format {LEDGER_FORMAT}")
+        closed = data.get("closed", {})
+        if not isinstance(closed, dict):
+            _bad_ledger("ledger.closed", "closed must map plan ids to period labels")
+        recorded: dict[_Stated, str] = {}
+        for index, entry in _entries(data, "statements"):
+            payee, plan, period, currency = _texts(
+                entry, ("payee", "plan", "period", "currency"), f"statements[{index}]"
+            )
+            recorded[(payee, plan, period)] = currency
+        amounts: dict[_Amount, Money] = {}
+        for index, entry in _entries(data, "earned"):
+            payee, plan, component, period = _texts(
+                entry, ("payee", "plan", "component", "period"), f"earned[{index}]"
+            )
+            amount = _money(entry, f"ledger.earned[{index}]")
+            amounts[(payee, plan, component, period)] = amount
+            recorded.setdefault((payee, plan, period), amount.currency.code)
+        draws: dict[tuple[str, str], Money] = {}
+        for index, entry in _entries(data, "draws"):
+            payee, plan = _texts(entry, ("payee", "plan"), f"draws[{index}]")
+            draws[(payee, plan)] = _money(entry, f"ledger.draws[{index}]")
+        plans = {str(k): str(v) for k, v in closed.items()}
+        return _ledger(_State(amounts, recorded, plans, draws))
+
+
+def _ledger(state: _State) -> Ledger:
+    ledger = Ledger()
+    object.__setattr__(ledger, "_state", state)
+    return ledger
+
+
+def _bad_ledger(where: str, message: str) -> NoReturn:
+    raise InvalidValueError(
+        message, code="incentives.invalid_ledger", location=Location(path=where)
+    )
+
+
+def _entries(data: Mapping[str, object], name: str) -> Iterator[tuple[int, Mapping[str, object]]]:
+    raw = data.get(name, [])
+    if not isinstance(raw, list):
+        _bad_ledger(f"ledger.{name}", f"{name} must be a list")
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            _bad_ledger(f"ledger.{name}[{index}]", "an entry must be a mapping")
+        yield index, entry
+
+
+def _texts(entry: Mapping[str, object], names: tuple[str, ...], where: str) -> tuple[str, ...]:
+    values: list[str] = []
+    for name in names:
+        value = entry.get(name)
+        if not isinstance(value, str) or not value:
+            _bad_ledger(f"ledger.{where}.{name}", f"{name} must be a non-empty string")
+        values.append(str(value))
+    return tuple(values)
+
+
+def _money(entry: Mapping[str, object], where: str) -> Money:
+    amount, currency = entry.get("amount"), entry.get("currency")
+    if not isinstance(amount, str) or not isinstance(currency, str):
+        _bad_ledger(f"{where}.amount", "amount and currency must be strings")
+    try:
+        return Money(Decimal(str(amount)), str(currency))
+    except (InvalidOperation, InvalidValueError) as err:
+        _bad_ledger(f"{where}.amount", f"cannot read {amount!r} {currency!r}: {err}")

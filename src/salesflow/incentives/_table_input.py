@@ -1,0 +1,1242 @@
+"""Transactions as columns: the batch engine's input.
+
+A `TransactionTable` holds the same facts as a sequence of `Transaction` records, one
+numpy column per attribute, so a million transactions cost a few arrays rather than a
+million objects. Build one from records (`TransactionTable.from_records`), from a
+pandas DataFrame (`TransactionTable.from_frame`, the ``[dataframe]`` extra) or from
+arrays (`TransactionTable.from_arrays`). Each row is checked as a `Transaction` would
+be, and a bad row is named by its index (``transactions[7].cancelled``); checks over
+the whole set (duplicate ids, splits that do not sum to 1, a missing exchange rate)
+are the engine's, with the same errors for records and tables.
+
+Payees and currencies are held as codes into small tuples (``payees``,
+``currencies``), like a categorical column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, final
+
+import numpy as np
+
+from salesflow._interop import require_pandas
+from salesflow.errors import EvaluationError, InvalidValueError, Location, MoneyOverflowError
+from salesflow.expressions import Field, compile_expression
+from salesflow.money import Currency, Money
+
+from ._inputs import Split, Transaction
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+
+    import pandas as pd
+    from numpy.typing import ArrayLike, NDArray
+
+    from salesflow.expressions import Schema
+
+    Array = NDArray[Any]  # field columns: dtypes vary by field type
+
+__all__ = ["MISSING", "NO_DAY", "SplitTable", "TransactionTable"]
+
+_INT64_MAX: Final = int(np.iinfo(np.int64).max)
+_INT64_MIN: Final = int(np.iinfo(np.int64).min)
+_EPOCH: Final = dt.date(1970, 1, 1)
+_DAY_US: Final = 86_400_000_000
+# Shares with more places than this are kept as Python ints (their sums would not fit).
+_SHARE_PLACES_INT64: Final = 16
+MISSING: Final = object()  # a record without a field the table has
+NO_DAY: Final = int(np.iinfo(np.int32).max)
+_BLOCK: Final = 1 << 20
+"""The day number of "never" (a transaction not cancelled)."""
+
+
+@final
+@dataclass(frozen=True, slots=True, eq=False)
+class SplitTable:
+    """Credit splits as columns: one row per split, grouped by transaction in split order.
+
+    Attributes:
+        transaction: intp[S], the index of the split's transaction, non-decreasing.
+        payee: intp[S], the payee's code into `TransactionTable.payees`.
+        share: The share's numerator over ``10**share_places``: int64[S], or an object
+            array of Python ints when the shares have too many places for int64 sums.
+        share_places: The power of ten the numerators are over.
+        overlay: bool[S], ``True`` for an overlay split.
+        given: object[S], each share as the Decimal given (shown in messages as written).
+    """
+
+    transaction: NDArray[np.intp]
+    payee: NDArray[np.intp]
+    share: NDArray[Any]
+    share_places: int
+    overlay: NDArray[np.bool_]
+    given: NDArray[np.object_]
+
+    def __len__(self) -> int:
+        """The number of splits."""
+        return len(self.transaction)
+
+    def shares(self, rows: NDArray[np.intp] | None = None) -> list[Decimal]:
+        """The shares of ``rows`` (every split when ``None``) as the Decimals given."""
+        picked = self.given if rows is None else self.given[rows]
+        return list(picked.tolist())
+
+    def of_transaction(self, row: int) -> NDArray[np.intp]:
+        """The positions of transaction ``row``'s splits, in split order."""
+        lo, hi = np.searchsorted(self.transaction, [row, row + 1])
+        return np.arange(lo, hi, dtype=np.intp)
+
+    @classmethod
+    def of_shares(
+        cls,
+        transaction: NDArray[np.intp],
+        payee: NDArray[np.intp],
+        shares: Sequence[Decimal],
+        overlay: NDArray[np.bool_],
+    ) -> SplitTable:
+        """Splits already in transaction order, with their shares as Decimals."""
+        numerators, places = _share_numerators(list(shares))
+        given = np.empty(len(shares), dtype=object)
+        given[:] = list(shares)
+        return cls(transaction, payee, numerators, places, overlay, given)
+
+    @classmethod
+    def empty(cls) -> SplitTable:
+        """A table of no splits."""
+        return cls.of_shares(
+            np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), [], np.zeros(0, dtype=bool)
+        )
+
+
+@final
+class TransactionTable:
+    """Transactions as numpy columns (see the module docstring).
+
+    Attributes:
+        ids: The transaction ids, unique in a calculation: a numpy array of ``str``
+            (object or unicode) or of integers (a line then shows ``str(id)``).
+        dates: datetime64[D], the day each counts on.
+        amounts: int64, each amount in minor units of its own currency.
+        currency: int16 codes into ``currencies``.
+        currencies: The currencies the codes stand for.
+        owners: int32 codes into ``payees``.
+        payees: The payee ids the owner and split codes stand for.
+        cancelled: datetime64[D], the cancellation day, NaT when not cancelled.
+        fields: The field columns by name: object arrays of Python values (from
+            records), or arrays in the column format of `Expression.evaluate_columns`.
+        field_types: The declared type of each typed field column (``"decimal(2)"``);
+            object columns are typed by the plan's schema when read.
+        splits: The `SplitTable`.
+        off_grid: Rows (from records) whose amount is between two minor units of its
+            currency, with that amount; ``amounts`` holds it rounded down.
+
+    >>> import numpy as np
+    >>> table = TransactionTable.from_arrays(
+    ...     ids=np.array(["t1", "t2"]),
+    ...     dates=np.array(["2027-01-05", "2027-02-01"], dtype="datetime64[D]"),
+    ...     amounts=np.array([1_000_00, 250_00]),
+    ...     currency="CNY",
+    ...     owners=np.array(["ann", "bo"]),
+    ...     split_transaction=np.array([1, 1]),
+    ...     split_payee=np.array(["bo", "cy"]),
+    ...     split_share=["0.6", "0.4"],
+    ... )
+    >>> len(table), table.payees, table.splits.shares()
+    (2, ('ann', 'bo', 'cy'), [Decimal('0.6'), Decimal('0.4')])
+    >>> [t.amount for t in table.records()]
+    [Money('1000.00', 'CNY'), Money('250.00', 'CNY')]
+    """
+
+    __slots__ = (
+        "amounts",
+        "cancelled",
+        "currencies",
+        "currency",
+        "dates",
+        "field_types",
+        "fields",
+        "ids",
+        "off_grid",
+        "owners",
+        "payees",
+        "splits",
+    )
+
+    ids: Array
+    dates: NDArray[np.datetime64]
+    amounts: NDArray[np.int64]
+    currency: NDArray[np.int16]
+    currencies: tuple[Currency, ...]
+    owners: NDArray[np.int32]
+    payees: tuple[str, ...]
+    cancelled: NDArray[np.datetime64]
+    fields: Mapping[str, Array]
+    field_types: Mapping[str, str]
+    splits: SplitTable
+    off_grid: Mapping[int, Money]
+
+    def __init__(  # noqa: PLR0913 - the columns; build tables with the from_* constructors
+        self,
+        *,
+        ids: Array,
+        dates: NDArray[np.datetime64],
+        amounts: NDArray[np.int64],
+        currency: NDArray[np.intp],
+        currencies: tuple[Currency, ...],
+        owners: NDArray[np.intp],
+        payees: tuple[str, ...],
+        cancelled: NDArray[np.datetime64],
+        fields: Mapping[str, Array],
+        field_types: Mapping[str, str],
+        splits: SplitTable,
+        off_grid: Mapping[int, Money] | None = None,
+    ) -> None:
+        """Hold checked columns; use `from_records`, `from_frame` or `from_arrays`."""
+        self.ids = ids
+        self.dates = dates
+        self.amounts = amounts
+        self.currency = currency.astype(np.int16, copy=False)
+        self.currencies = currencies
+        self.owners = owners.astype(np.int32, copy=False)
+        self.payees = payees
+        self.cancelled = cancelled
+        self.fields = MappingProxyType(dict(fields))
+        self.field_types = MappingProxyType(dict(field_types))
+        self.splits = splits
+        self.off_grid = MappingProxyType(dict(off_grid or {}))
+        for column in (ids, dates, amounts, currency, owners, cancelled, *fields.values()):
+            column.flags.writeable = False
+
+    def __len__(self) -> int:
+        """The number of transactions."""
+        return len(self.dates)
+
+    def __iter__(self) -> Iterator[Transaction]:
+        """The transactions as records (`records`): a table is an iterable of them."""
+        return self.records()
+
+    def __repr__(self) -> str:
+        """``TransactionTable(1000000 transactions, 10000 payees, 3 fields)``."""
+        return (
+            f"TransactionTable({len(self)} transactions, {len(self.payees)} payees, "
+            f"{len(self.fields)} fields, {len(self.splits)} splits)"
+        )
+
+    # -- constructors -------------------------------------------------------------------
+
+    @classmethod
+    def from_records(cls, records: Iterable[Transaction]) -> TransactionTable:
+        """A table of ``records``, in their order.
+
+        Raises:
+            InvalidValueError: an item is not a `Transaction` (naming its index), or an
+                amount does not fit int64 minor units.
+
+        >>> from salesflow.money import Money
+        >>> t = Transaction("t1", dt.date(2027, 1, 5), Money("10.50", "CNY"), "ann")
+        >>> TransactionTable.from_records([t]).amounts.tolist()
+        [1050]
+        """
+        return _RecordColumns.of(records).table()
+
+    @classmethod
+    def from_arrays(  # noqa: PLR0913 - one keyword per column
+        cls,
+        *,
+        ids: ArrayLike,
+        dates: ArrayLike,
+        amounts: ArrayLike,
+        currency: str | Currency | ArrayLike,
+        owners: ArrayLike,
+        payees: Sequence[str] | None = None,
+        cancelled: ArrayLike | None = None,
+        fields: Mapping[str, ArrayLike] | None = None,
+        field_types: Mapping[str, str] | None = None,
+        split_transaction: ArrayLike | None = None,
+        split_payee: ArrayLike | None = None,
+        split_share: Sequence[Decimal | str | int] | ArrayLike | None = None,
+        split_overlay: ArrayLike | None = None,
+    ) -> TransactionTable:
+        """A table from columns (the fastest constructor; nothing is copied needlessly).
+
+        Args:
+            ids: Unique ids: strings, or integers.
+            dates: datetime64 days (any datetime64 unit is floored to the day).
+            amounts: Integers: minor units of each row's currency (fen, cents).
+            currency: One currency code for every row, or one per row.
+            owners: Payee ids (strings), or integer codes into ``payees``.
+            payees: The payee ids the integer codes of ``owners`` and ``split_payee``
+                stand for; only with integer codes.
+            cancelled: datetime64 days, NaT where not cancelled; ``None``: none is.
+            fields: Field columns in the format of `Expression.evaluate_columns`
+                (decimals as int64 scaled by ``10**scale``), or object arrays of
+                Python values.
+            field_types: The type of each typed field column, as in `Plan.fields`;
+                inferred from the dtype when not given (decimals must be given).
+            split_transaction: The row index of each split's transaction.
+            split_payee: Each split's payee (string, or code into ``payees``).
+            split_share: Each split's share: Decimals, decimal strings or ints.
+            split_overlay: Each split's overlay flag; ``None``: no overlays.
+
+        Raises:
+            InvalidValueError: a column of the wrong shape or dtype, a missing date, a
+                cancellation before its date, an empty id or payee, a share outside
+                (0, 1], a split of no transaction; each names the row
+                (``transactions[3].cancelled``, ``splits[5].share``).
+        """
+        size = _length(dates, "dates")
+        day = _days(dates, "dates", size, allow_nat=False)
+        names = _PayeeNames(payees)
+        owner_codes = names.codes(owners, "owner", size)
+        split_table = _split_table(
+            names,
+            size,
+            transaction=split_transaction,
+            payee=split_payee,
+            share=split_share,
+            overlay=split_overlay,
+        )
+        codes, currencies = _currency_codes(currency, size)
+        gone = (
+            np.full(size, np.datetime64("NaT"), dtype="datetime64[D]")
+            if cancelled is None
+            else _days(cancelled, "cancelled", size, allow_nat=True)
+        )
+        _check_cancellations(day, gone)
+        columns, types = _field_columns(fields or {}, field_types or {}, size)
+        return cls(
+            ids=_ids(ids, size),
+            dates=day,
+            amounts=_amounts(amounts, size),
+            currency=codes,
+            currencies=currencies,
+            owners=owner_codes,
+            payees=names.names(),
+            cancelled=gone,
+            fields=columns,
+            field_types=types,
+            splits=split_table,
+        )
+
+    @classmethod
+    def from_frame(  # noqa: PLR0913 - the column names, each with its default
+        cls,
+        frame: pd.DataFrame,
+        splits: pd.DataFrame | None = None,
+        *,
+        id: str = "id",  # noqa: A002 - the column's name
+        date: str = "date",
+        amount: str = "amount",
+        currency: str = "currency",
+        owner: str = "owner",
+        cancelled: str | None = "cancelled",
+        fields: Sequence[str] = (),
+        field_types: Mapping[str, str] | None = None,
+    ) -> TransactionTable:
+        """A table from a pandas DataFrame (the ``[dataframe]`` extra).
+
+        Args:
+            frame: One row per transaction.
+            splits: Optional, one row per split, in split order, with the columns
+                ``transaction`` (the transaction's id), ``payee``, ``share`` (Decimals
+                or decimal strings) and optionally ``overlay``.
+            id: The id column.
+            date: The date column (datetime64, or ``datetime.date`` objects).
+            amount: The amount column: integers are minor units; ``Decimal``, decimal
+                strings or `Money` are amounts (floats are refused).
+            currency: The currency column, or a currency code when no such column is
+                in the frame.
+            owner: The owner column.
+            cancelled: The cancellation-date column (``None``/NaT: not cancelled), if
+                any.
+            fields: The columns plan filters read.
+            field_types: Their types, as in `Plan.fields` (see `from_arrays`).
+
+        Raises:
+            ImportError: pandas is not installed.
+            InvalidValueError: as `from_arrays`; a float amount; a split naming no
+                transaction of the frame.
+
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({
+        ...     "id": ["t1", "t2"], "date": pd.to_datetime(["2027-01-05", "2027-02-01"]),
+        ...     "amount": [100000, 25000], "owner": ["ann", "bo"]})
+        >>> TransactionTable.from_frame(frame, currency="CNY").amounts.tolist()
+        [100000, 25000]
+        """
+        require_pandas()
+        return _from_frame(
+            cls,
+            frame,
+            splits,
+            names=(id, date, amount, currency, owner, cancelled),
+            fields=fields,
+            field_types=field_types,
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    def day_numbers(self, rows: NDArray[np.signedinteger[Any]] | None = None) -> NDArray[np.int32]:
+        """The dates of ``rows`` (every row when ``None``) as int32 days since 1970."""
+        days = self.dates.view(np.int64)
+        if rows is None:
+            return days.astype(np.int32)
+        picked = np.empty(len(rows), dtype=np.int32)
+        for lo in range(0, len(rows), _BLOCK):  # no int64 copy of the whole gather
+            picked[lo : lo + _BLOCK] = days[rows[lo : lo + _BLOCK]]
+        return picked
+
+    def cancelled_numbers(
+        self, rows: NDArray[np.signedinteger[Any]] | None = None
+    ) -> NDArray[np.int32]:
+        """The cancellation days of ``rows`` as int32 days since 1970, `NO_DAY` if none."""
+        size = len(self) if rows is None else len(rows)
+        numbers = np.empty(size, dtype=np.int32)
+        for lo in range(0, size, _BLOCK):  # no int64 copy of the whole gather
+            hi = min(lo + _BLOCK, size)
+            gone = self.cancelled[lo:hi] if rows is None else self.cancelled[rows[lo:hi]]
+            block = gone.view(np.int64).astype(np.int32)
+            block[np.isnat(gone)] = NO_DAY
+            numbers[lo:hi] = block
+        return numbers
+
+    def id_of(self, row: int) -> str:
+        """The id of transaction ``row`` as a line shows it."""
+        value = self.ids[row]
+        return (
+            value
+            if isinstance(value, str)
+            else str(value.item() if hasattr(value, "item") else value)
+        )
+
+    def ids_of(self, rows: NDArray[np.intp]) -> list[str]:
+        """The ids of transactions ``rows`` as lines show them."""
+        picked = self.ids[rows]
+        if picked.dtype.kind in "iu":
+            return [str(value) for value in picked.tolist()]
+        return [str(value) for value in picked.tolist()]
+
+    def records(self, schema: Schema | None = None) -> Iterator[Transaction]:
+        """The transactions as records, in order (what the reference engine reads).
+
+        Args:
+            schema: The schema that types int64 decimal field columns (their scale)
+                declared without `field_types`.
+        """
+        fields = self._field_values(schema)
+        split_rows = self._split_rows()
+        currencies = [c.code for c in self.currencies]
+        places = [c.minor_units for c in self.currencies]
+        days = self.dates.astype(object).tolist()
+        gone = self.cancelled.astype(object).tolist()
+        amounts = self.amounts.tolist()
+        currency = self.currency.tolist()
+        owners = self.owners.tolist()
+        for row in range(len(self)):
+            code = currency[row]
+            values = {name: column[row] for name, column in fields.items()}
+            exact = self.off_grid.get(row)
+            yield Transaction(
+                id=self.id_of(row),
+                date=days[row],
+                amount=exact
+                or Money(Decimal(amounts[row]).scaleb(-places[code]), currencies[code]),
+                owner=self.payees[owners[row]],
+                fields={k: v for k, v in values.items() if v is not MISSING},
+                splits=split_rows.get(row, ()),
+                cancelled=gone[row],
+            )
+
+    def record(self, row: int) -> Transaction:
+        """Transaction ``row`` as a record, without its fields (for messages).
+
+        >>> import numpy as np
+        >>> table = TransactionTable.from_arrays(
+        ...     ids=np.array([7]), dates=np.array(["2027-01-05"], dtype="datetime64[D]"),
+        ...     amounts=np.array([1050]), currency="CNY", owners=np.array(["ann"]))
+        >>> table.record(0).id, table.record(0).amount
+        ('7', Money('10.50', 'CNY'))
+        """
+        currency = self.currencies[int(self.currency[row])]
+        units = int(self.amounts[row])
+        positions = self.splits.of_transaction(row)
+        shares = self.splits.shares(positions)
+        splits = tuple(
+            Split(
+                self.payees[int(self.splits.payee[p])], share, overlay=bool(self.splits.overlay[p])
+            )
+            for p, share in zip(positions.tolist(), shares, strict=True)
+        )
+        gone = self.cancelled[row]
+        return Transaction(
+            id=self.id_of(row),
+            date=self.dates[row].astype(object),
+            amount=self.off_grid.get(row)
+            or Money(Decimal(units).scaleb(-currency.minor_units), currency),
+            owner=self.payees[int(self.owners[row])],
+            splits=splits,
+            cancelled=None if np.isnat(gone) else gone.astype(object),
+        )
+
+    def fields_of(self, row: int) -> dict[str, object]:
+        """The fields transaction ``row`` carries (a record may lack some)."""
+        values = {name: column[row] for name, column in self.fields.items()}
+        return {name: value for name, value in values.items() if value is not MISSING}
+
+    def filter_columns(
+        self, schema: Schema, names: Iterable[str], rows: NDArray[np.intp]
+    ) -> dict[str, Array]:
+        """The field columns ``names`` of transactions ``rows``, typed for `Expression.mask`.
+
+        Object columns (from records) are converted by the field's type in ``schema``;
+        a value missing from a record is null. A value of the wrong type raises the
+        scalar evaluator's error for it, as ``incentives.invalid_field`` naming the
+        transaction (``transactions[4].fields``).
+
+        Raises:
+            InvalidValueError: a value of the wrong type.
+        """
+        columns: dict[str, Array] = {}
+        for name in names:
+            column = self.fields[name]
+            if column.dtype == object:
+                columns[name] = _typed_column(name, column, _field_of(schema, name), rows)
+            elif isinstance(column, np.ma.MaskedArray):
+                data, mask = np.ma.getdata(column)[rows], np.ma.getmaskarray(column)[rows]
+                columns[name] = np.ma.masked_array(data, mask=mask)
+            else:
+                columns[name] = column[rows]
+        return columns
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _split_rows(self) -> dict[int, tuple[Split, ...]]:
+        rows: dict[int, list[Split]] = {}
+        shares = self.splits.shares()
+        for index, (tx, payee, overlay) in enumerate(
+            zip(
+                self.splits.transaction.tolist(),
+                self.splits.payee.tolist(),
+                self.splits.overlay.tolist(),
+                strict=True,
+            )
+        ):
+            rows.setdefault(tx, []).append(
+                Split(self.payees[payee], shares[index], overlay=overlay)
+            )
+        return {tx: tuple(splits) for tx, splits in rows.items()}
+
+    def _field_values(self, schema: Schema | None) -> dict[str, list[object]]:
+        values: dict[str, list[object]] = {}
+        for name, column in self.fields.items():
+            if column.dtype == object:
+                values[name] = column.tolist()
+                continue
+            spelled = self.field_types.get(name)
+            field = Field.model_validate(spelled) if spelled else _field_of(schema, name)
+            values[name] = _python_values(column, field)
+        return values
+
+
+# -- records ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _RecordColumns:
+    """Columns gathered from records, one pass."""
+
+    ids: list[str]
+    days: list[dt.date]
+    units: list[int]
+    currency: list[int]
+    owners: list[int]
+    cancelled: list[dt.date | None]
+    fields: dict[str, list[object]]
+    split_rows: list[tuple[int, int, Decimal, bool]]
+    names: _PayeeNames
+    currencies: dict[Currency, int]
+    off_grid: dict[int, Money]
+
+    @classmethod
+    def of(cls, records: Iterable[Transaction]) -> _RecordColumns:
+        columns = cls([], [], [], [], [], [], {}, [], _PayeeNames(None), {}, {})
+        for index, record in enumerate(records):
+            columns.add(index, record)
+        return columns
+
+    def add(self, index: int, record: Transaction) -> None:
+        if not isinstance(record, Transaction):
+            msg = f"transactions[{index}] is {type(record).__name__}, not a Transaction"
+            raise InvalidValueError(
+                msg,
+                code="incentives.invalid_field",
+                location=Location(path=f"transactions[{index}]"),
+            )
+        self.ids.append(record.id)
+        self.days.append(record.date)
+        money = record.amount
+        if not money.is_on_minor_unit():
+            # Kept exactly: a foreign amount converts exactly, a plan-currency one is refused
+            # by the engine's check (as the reference engine refuses it).
+            self.off_grid[index] = money
+            money = money.round(rounding="down")
+        self.units.append(_units(money, index))
+        self.currency.append(self.currencies.setdefault(money.currency, len(self.currencies)))
+        self.owners.append(self.names.code(record.owner))
+        self.cancelled.append(record.cancelled)
+        for name in record.fields:
+            if name not in self.fields:
+                self.fields[name] = [MISSING] * index
+        for name, column in self.fields.items():
+            column.append(record.fields.get(name, MISSING))
+        for split in record.splits:
+            self.split_rows.append(
+                (index, self.names.code(split.payee), split.share, split.overlay)
+            )
+
+    def table(self) -> TransactionTable:
+        size = len(self.ids)
+        fields = {}
+        for name, values in self.fields.items():
+            column = np.empty(size, dtype=object)
+            column[:] = values
+            fields[name] = column
+        ids = np.empty(size, dtype=object)
+        ids[:] = self.ids
+        return TransactionTable(
+            ids=ids,
+            dates=np.array(self.days, dtype="datetime64[D]").reshape(size),
+            amounts=np.array(self.units, dtype=np.int64).reshape(size),
+            currency=np.array(self.currency, dtype=np.intp).reshape(size),
+            currencies=tuple(self.currencies),
+            owners=np.array(self.owners, dtype=np.intp).reshape(size),
+            payees=self.names.names(),
+            cancelled=np.array(
+                [np.datetime64("NaT") if d is None else d for d in self.cancelled],
+                dtype="datetime64[D]",
+            ).reshape(size),
+            fields=fields,
+            field_types={},
+            splits=_splits_of_rows(self.split_rows),
+            off_grid=self.off_grid,
+        )
+
+
+def _units(money: Money, index: int) -> int:
+    units = money.to_minor_units(rounding=None) if money.is_on_minor_unit() else None
+    if units is None:
+        msg = f"transactions[{index}].amount {money} is not a whole number of minor units"
+        raise InvalidValueError(
+            msg,
+            code="incentives.invalid_amount",
+            location=Location(path=f"transactions[{index}].amount"),
+        )
+    if not _INT64_MIN <= units <= _INT64_MAX:
+        msg = f"transactions[{index}].amount {money} does not fit int64 minor units"
+        raise MoneyOverflowError(
+            msg,
+            code="incentives.int64_overflow",
+            location=Location(path=f"transactions[{index}].amount"),
+        )
+    return units
+
+
+def _splits_of_rows(rows: list[tuple[int, int, Decimal, bool]]) -> SplitTable:
+    if not rows:
+        return SplitTable.empty()
+    transaction, payee, shares, overlay = zip(*rows, strict=True)
+    return SplitTable.of_shares(
+        np.array(transaction, dtype=np.intp),
+        np.array(payee, dtype=np.intp),
+        list(shares),
+        np.array(overlay, dtype=bool),
+    )
+
+
+def _share_numerators(shares: list[Decimal]) -> tuple[Array, int]:
+    """Numerators over one power of ten, exactly: int64 when sums fit, else ints."""
+    places = 0
+    for share in shares:
+        exponent = share.normalize().as_tuple().exponent
+        if isinstance(exponent, int):
+            places = max(places, -exponent)
+    numerators = [int(share.scaleb(places)) for share in shares]
+    if places <= _SHARE_PLACES_INT64:
+        return np.array(numerators, dtype=np.int64), places
+    column = np.empty(len(numerators), dtype=object)
+    column[:] = numerators
+    return column, places
+
+
+# -- arrays -----------------------------------------------------------------------------
+
+
+class _PayeeNames:
+    """Payee ids to codes, in order of first appearance (or as given)."""
+
+    def __init__(self, given: Sequence[str] | None) -> None:
+        self.given = given is not None
+        self.index: dict[str, int] = {}
+        for position, name in enumerate(given or ()):
+            if not isinstance(name, str) or not name:
+                msg = f"payees[{position}] must be a non-empty string, not {name!r}"
+                raise InvalidValueError(
+                    msg,
+                    code="incentives.invalid_field",
+                    location=Location(path=f"payees[{position}]"),
+                )
+            self.index.setdefault(name, position)
+        self.listed = list(given or ())
+
+    def code(self, name: str) -> int:
+        found = self.index.get(name)
+        if found is None:
+            found = self.index[name] = len(self.listed)
+            self.listed.append(name)
+        return found
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.listed)
+
+    def codes(self, values: ArrayLike, what: str, size: int) -> NDArray[np.intp]:
+        array = np.asarray(values)
+        if array.shape != (size,):
+            msg = f"{what}s has shape {array.shape}, expected ({size},)"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_array", location=Location(path=f"{what}s")
+            )
+        if array.dtype.kind in "iu":
+            return self._checked_codes(array, what)
+        if array.dtype.kind not in "UO":
+            msg = f"{what}s must hold payee ids (strings) or codes into payees, not {array.dtype}"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_array", location=Location(path=f"{what}s")
+            )
+        uniques, inverse = np.unique(array.astype(object), return_inverse=True)
+        mapped = np.array(
+            [self._text_code(name, what, array) for name in uniques.tolist()], dtype=np.intp
+        )
+        return mapped[inverse] if len(mapped) else np.zeros(0, dtype=np.intp)
+
+    def _checked_codes(self, array: NDArray[Any], what: str) -> NDArray[np.intp]:
+        if not self.given:
+            msg = f"{what}s are integer codes: give payees=, the ids they stand for"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_array", location=Location(path="payees")
+            )
+        bad = np.flatnonzero((array < 0) | (array >= len(self.listed)))
+        if bad.size:
+            row = int(bad[0])
+            msg = f"{what} code {int(array[row])} at row {row} is not an index into payees"
+            raise InvalidValueError(
+                msg,
+                code="incentives.invalid_payee",
+                location=Location(path=f"{_row_path(what, row)}"),
+            )
+        return array.astype(np.intp, copy=False)
+
+    def _text_code(self, name: object, what: str, array: NDArray[Any]) -> int:
+        if not isinstance(name, str) or not name:
+            row = (
+                int(np.flatnonzero(array.astype(object) == name)[0])
+                if name is not None
+                else _first_none(array)
+            )
+            msg = f"{_row_path(what, row)} must be a non-empty string, not {name!r}"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_field", location=Location(path=_row_path(what, row))
+            )
+        return self.code(name)
+
+
+def _first_none(array: NDArray[Any]) -> int:
+    return next(i for i, v in enumerate(array.tolist()) if v is None)
+
+
+def _row_path(what: str, row: int) -> str:
+    if what == "split payee":
+        return f"splits[{row}].payee"
+    return f"transactions[{row}].{what}"
+
+
+def _length(values: ArrayLike, name: str) -> int:
+    array = np.asarray(values)
+    if array.ndim != 1:
+        msg = f"{name} must be 1-dimensional, not of shape {array.shape}"
+        raise InvalidValueError(msg, code="incentives.invalid_array", location=Location(path=name))
+    return len(array)
+
+
+def _days(values: ArrayLike, name: str, size: int, *, allow_nat: bool) -> NDArray[np.datetime64]:
+    array = np.asarray(values)
+    if array.shape != (size,):
+        msg = f"{name} has shape {array.shape}, expected ({size},)"
+        raise InvalidValueError(msg, code="incentives.invalid_array", location=Location(path=name))
+    if array.dtype.kind != "M":
+        msg = f"{name} must be a datetime64 array, not {array.dtype}"
+        raise InvalidValueError(msg, code="incentives.invalid_array", location=Location(path=name))
+    days = array.astype("datetime64[D]", copy=False)
+    if not allow_nat:
+        missing = np.flatnonzero(np.isnat(days))
+        if missing.size:
+            row = int(missing[0])
+            msg = f"transactions[{row}] has no {name[:-1]}"
+            raise InvalidValueError(
+                msg,
+                code="incentives.invalid_field",
+                location=Location(path=f"transactions[{row}].date"),
+            )
+    return days
+
+
+def _check_cancellations(days: NDArray[np.datetime64], gone: NDArray[np.datetime64]) -> None:
+    early = np.flatnonzero(~np.isnat(gone) & (gone < days))
+    if early.size:
+        row = int(early[0])
+        msg = f"transactions[{row}] is cancelled ({gone[row]}) before its date ({days[row]})"
+        raise InvalidValueError(
+            msg,
+            code="incentives.cancelled_before_date",
+            location=Location(path=f"transactions[{row}].cancelled"),
+        )
+
+
+def _ids(values: ArrayLike, size: int) -> Array:
+    array = np.asarray(values)
+    if array.shape != (size,):
+        msg = f"ids has shape {array.shape}, expected ({size},)"
+        raise InvalidValueError(msg, code="incentives.invalid_array", location=Location(path="ids"))
+    if array.dtype.kind in "iu":
+        return array
+    if array.dtype.kind == "U":
+        empty = np.flatnonzero(array == "")
+    elif array.dtype.kind == "O":
+        items = array.tolist()
+        empty = np.array(
+            [i for i, v in enumerate(items) if not isinstance(v, str) or not v], dtype=np.intp
+        )
+    else:
+        msg = f"ids must be strings or integers, not {array.dtype}"
+        raise InvalidValueError(msg, code="incentives.invalid_array", location=Location(path="ids"))
+    if empty.size:
+        row = int(empty[0])
+        msg = f"transactions[{row}].id must be a non-empty string, not {array[row]!r}"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_field", location=Location(path=f"transactions[{row}].id")
+        )
+    return array
+
+
+def _amounts(values: ArrayLike, size: int) -> NDArray[np.int64]:
+    array = np.asarray(values)
+    if array.shape != (size,) or not (array.dtype.kind in "iu" or size == 0):
+        msg = (
+            f"amounts must be integers (minor units) of shape ({size},), "
+            f"not {array.dtype} {array.shape}"
+        )
+        raise InvalidValueError(
+            msg, code="incentives.invalid_array", location=Location(path="amounts")
+        )
+    if array.dtype == np.uint64 and size and int(array.max()) > _INT64_MAX:
+        row = int(np.argmax(array))
+        msg = f"transactions[{row}].amount does not fit int64 minor units"
+        raise MoneyOverflowError(
+            msg,
+            code="incentives.int64_overflow",
+            location=Location(path=f"transactions[{row}].amount"),
+        )
+    return array.astype(np.int64, copy=False)
+
+
+def _currency_codes(
+    currency: str | Currency | ArrayLike, size: int
+) -> tuple[NDArray[np.intp], tuple[Currency, ...]]:
+    if isinstance(currency, str | Currency):
+        return np.zeros(size, dtype=np.intp), (Currency(currency),)
+    array = np.asarray(currency)
+    if array.shape != (size,):
+        msg = f"currency has shape {array.shape}, expected ({size},) or one code"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_array", location=Location(path="currency")
+        )
+    uniques, inverse = np.unique(array.astype(str), return_inverse=True)
+    currencies = []
+    for code in uniques.tolist():
+        try:
+            currencies.append(Currency(code))
+        except InvalidValueError as err:
+            row = int(np.flatnonzero(array.astype(str) == code)[0])
+            where = Location(path=f"transactions[{row}].amount")
+            raise type(err)(err.message, code=err.code, location=where) from None
+    return inverse.astype(np.intp), tuple(currencies)
+
+
+def _split_table(  # noqa: PLR0913 - the split columns
+    names: _PayeeNames,
+    size: int,
+    *,
+    transaction: ArrayLike | None,
+    payee: ArrayLike | None,
+    share: Sequence[Decimal | str | int] | ArrayLike | None,
+    overlay: ArrayLike | None,
+) -> SplitTable:
+    if transaction is None:
+        if payee is not None or share is not None:
+            msg = "split_payee and split_share need split_transaction"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_array", location=Location(path="split_transaction")
+            )
+        return SplitTable.empty()
+    rows = np.asarray(transaction)
+    count = len(rows)
+    if rows.ndim != 1 or (count and rows.dtype.kind not in "iu"):
+        msg = f"split_transaction must be 1-D row indexes, not {rows.dtype} {rows.shape}"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_array", location=Location(path="split_transaction")
+        )
+    bad = np.flatnonzero((rows < 0) | (rows >= size))
+    if bad.size:
+        at = int(bad[0])
+        msg = (
+            f"splits[{at}] names transaction row {int(rows[at])}, "
+            f"not a row of the {size} transactions"
+        )
+        raise InvalidValueError(
+            msg,
+            code="incentives.invalid_split",
+            location=Location(path=f"splits[{at}].transaction"),
+        )
+    payees = names.codes(
+        payee if payee is not None else np.zeros(0, dtype=object), "split payee", count
+    )
+    shares = _checked_shares(share, count)
+    flags = np.zeros(count, dtype=bool) if overlay is None else np.asarray(overlay, dtype=bool)
+    if flags.shape != (count,):
+        msg = f"split_overlay has shape {flags.shape}, expected ({count},)"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_array", location=Location(path="split_overlay")
+        )
+    order = np.argsort(rows, kind="stable")
+    return SplitTable.of_shares(
+        rows[order].astype(np.intp),
+        payees[order],
+        [shares[i] for i in order.tolist()],
+        flags[order],
+    )
+
+
+def _checked_shares(
+    share: Sequence[Decimal | str | int] | ArrayLike | None, count: int
+) -> list[Decimal]:
+    items = [] if share is None else list(np.asarray(share, dtype=object).tolist())
+    if len(items) != count:
+        msg = f"split_share has {len(items)} entries, expected {count}"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_array", location=Location(path="split_share")
+        )
+    cache: dict[object, Decimal] = {}
+    shares: list[Decimal] = []
+    for index, item in enumerate(items):
+        value = cache.get(item) if isinstance(item, str | int | Decimal) else None
+        if value is None:
+            value = _share(item, index)
+            if isinstance(item, str | int | Decimal):
+                cache[item] = value
+        shares.append(value)
+    return shares
+
+
+def _share(item: object, index: int) -> Decimal:
+    where = Location(path=f"splits[{index}].share")
+    if isinstance(item, float | bool) or not isinstance(item, str | int | Decimal):
+        msg = f"splits[{index}].share must be a Decimal, decimal string or int, not {item!r}"
+        raise InvalidValueError(msg, code="incentives.invalid_share", location=where)
+    try:
+        value = Decimal(item)
+    except ArithmeticError:
+        value = Decimal("NaN")
+    if not value.is_finite() or not (0 < value <= 1):
+        msg = f"splits[{index}].share must be in (0, 1], not {item!r}"
+        raise InvalidValueError(msg, code="incentives.invalid_share", location=where)
+    return value
+
+
+# -- fields -----------------------------------------------------------------------------
+
+
+_INFERRED: Final = {"b": "bool", "i": "int", "u": "int", "f": "double", "U": "string"}
+
+
+def _field_columns(
+    fields: Mapping[str, ArrayLike], types: Mapping[str, str], size: int
+) -> tuple[dict[str, Array], dict[str, str]]:
+    columns: dict[str, Array] = {}
+    spelled: dict[str, str] = {}
+    for name, raw in fields.items():
+        column = raw if isinstance(raw, np.ma.MaskedArray) else np.asarray(raw)
+        if column.shape != (size,):
+            msg = f"field {name!r} has shape {column.shape}, expected ({size},)"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_array", location=Location(path=f"fields.{name}")
+            )
+        columns[name] = column
+        if column.dtype == object:
+            continue
+        spelled[name] = types.get(name) or _inferred_type(name, column)
+    return columns, spelled
+
+
+def _inferred_type(name: str, column: Array) -> str:
+    kind = column.dtype.kind
+    if kind == "M":
+        return "date" if column.dtype == np.dtype("datetime64[D]") else "timestamp"
+    if kind == "m":
+        return "duration"
+    inferred = _INFERRED.get(kind)
+    if inferred is None:
+        msg = f"field {name!r}: cannot tell its type from {column.dtype}; give field_types"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_array", location=Location(path=f"fields.{name}")
+        )
+    return inferred
+
+
+def _field_of(schema: Schema | None, name: str) -> Field:
+    if schema is None or name not in schema.fields:
+        msg = f"no type for field {name!r}: give the plan's schema or field_types"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_field", location=Location(path=f"fields.{name}")
+        )
+    found = schema.fields[name]
+    return found if isinstance(found, Field) else Field.model_validate(found)
+
+
+def _typed_column(name: str, column: Array, field: Field, rows: NDArray[np.intp]) -> Array:
+    """Rows of an object column of Python values, in the column format of ``field``."""
+    values = column[rows].tolist()
+    check = _checker(name, field)
+    clean = [
+        None if value is MISSING else check(row, value)
+        for row, value in zip(rows.tolist(), values, strict=True)
+    ]
+    nulls = np.fromiter((v is None for v in clean), dtype=bool, count=len(clean))
+    return _to_array(clean, nulls, field)
+
+
+def _checker(name: str, field: Field) -> Callable[[int, object], object]:
+    expression = compile_expression(name, {name: field})
+
+    def check(row: int, value: object) -> object:
+        try:
+            return expression.evaluate({name: value})
+        except EvaluationError as err:
+            where = Location(path=f"transactions[{row}].fields")
+            msg = f"transactions[{row}]: {err.message}"
+            raise InvalidValueError(msg, code="incentives.invalid_field", location=where) from None
+
+    return check
+
+
+def _to_array(values: list[object], nulls: NDArray[np.bool_], field: Field) -> Array:
+    kind = field.type
+    if kind == "string":
+        column = np.empty(len(values), dtype=object)
+        column[:] = values
+        return column
+    filled: list[object]
+    if kind == "decimal":
+        scale = field.scale or 0
+        filled = [0 if v is None else int(v.scaleb(scale)) for v in values]  # type: ignore[attr-defined]
+        data = np.array(filled, dtype=np.int64)
+    elif kind in {"date", "timestamp", "duration"}:
+        data = _temporal(values, kind)
+    else:
+        dtype = {"bool": bool, "int": np.int64, "double": np.float64}[kind]
+        filled = [dtype(0) if v is None else v for v in values]
+        data = np.array(filled, dtype=dtype).reshape(len(values))
+    return np.ma.masked_array(data, mask=nulls) if nulls.any() else data
+
+
+def _temporal(values: list[object], kind: str) -> Array:
+    if kind == "date":
+        days = [None if v is None else (v - _EPOCH).days for v in values]  # type: ignore[operator]
+        return np.array(
+            [np.datetime64("NaT") if d is None else d for d in days], dtype="datetime64[D]"
+        )
+    if kind == "timestamp":
+        micros = [
+            None
+            if v is None
+            else (v - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)  # type: ignore[operator]
+            for v in values
+        ]
+        return np.array(
+            [np.datetime64("NaT") if m is None else m for m in micros], dtype="datetime64[us]"
+        )
+    micros = [None if v is None else v // dt.timedelta(microseconds=1) for v in values]  # type: ignore[operator]
+    return np.array(
+        [np.timedelta64("NaT") if m is None else m for m in micros], dtype="timedelta64[us]"
+    )
+
+
+def _python_values(column: Array, field: Field) -> list[object]:
+    """A typed column's values as the Python values a record holds (``None``: null)."""
+    if isinstance(column, np.ma.MaskedArray):
+        data, nulls = np.ma.getdata(column), np.ma.getmaskarray(column).tolist()
+    else:
+        data, nulls = column, None
+    if field.type == "decimal":
+        scale = field.scale or 0
+        items: list[object] = [Decimal(v).scaleb(-scale) for v in data.tolist()]
+    elif field.type == "timestamp":
+        items = [
+            None if v is None else v.replace(tzinfo=dt.UTC) for v in data.astype(object).tolist()
+        ]
+    elif data.dtype.kind in "Mm":
+        items = data.astype(object).tolist()
+    else:
+        items = data.tolist()
+    if nulls is None:
+        return items
+    return [None if null else item for item, null in zip(items, nulls, strict=True)]
+
+
+# -- frames -----------------------------------------------------------------------------
+
+
+def _from_frame(  # noqa: PLR0913 - the frame constructor's pieces
+    cls: type[TransactionTable],
+    frame: pd.DataFrame,
+    splits: pd.DataFrame | None,
+    *,
+    names: tuple[str, str, str, str, str, str | None],
+    fields: Sequence[str],
+    field_types: Mapping[str, str] | None,
+) -> TransactionTable:
+    import pandas as pd  # noqa: PLC0415 - the [dataframe] extra, imported when used
+
+    id_, date, amount, currency, owner, cancelled = names
+    for name in (id_, date, amount, owner, *fields):
+        if name not in frame.columns:
+            msg = f"the frame has no column {name!r}"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_array", location=Location(path=name)
+            )
+    ids = frame[id_].to_numpy()
+    currencies = frame[currency].to_numpy() if currency in frame.columns else currency
+    units, currencies = _frame_amounts(frame[amount], currencies)
+    owners, payees = _factorized(pd, frame[owner], "owner")
+    gone = None
+    if cancelled is not None and cancelled in frame.columns:
+        gone = _frame_days(pd, frame[cancelled])
+    split_columns: dict[str, Any] = {}
+    if splits is not None:
+        split_columns = _frame_splits(pd, splits, frame[id_], payees)
+    return cls.from_arrays(
+        ids=ids if ids.dtype.kind in "iu" else ids.astype(object),
+        dates=_frame_days(pd, frame[date]),
+        amounts=units,
+        currency=currencies,
+        owners=owners,
+        payees=payees,
+        cancelled=gone,
+        fields={name: _frame_field(frame[name]) for name in fields},
+        field_types=field_types,
+        **split_columns,
+    )
+
+
+def _frame_days(pd: Any, series: Any) -> NDArray[np.datetime64]:  # noqa: ANN401 - pandas, untyped at runtime
+    if series.dtype == object:
+        series = pd.to_datetime(series)
+    days: NDArray[np.datetime64] = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    return days
+
+
+def _factorized(pd: Any, series: Any, what: str) -> tuple[NDArray[np.intp], list[str]]:  # noqa: ANN401
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    missing = np.flatnonzero(codes < 0)
+    if missing.size:
+        row = int(missing[0])
+        msg = f"transactions[{row}].{what} is missing"
+        raise InvalidValueError(
+            msg,
+            code="incentives.invalid_field",
+            location=Location(path=f"transactions[{row}].{what}"),
+        )
+    return codes.astype(np.intp), [str(u) for u in uniques.tolist()] if not all(
+        isinstance(u, str) for u in uniques.tolist()
+    ) else list(uniques.tolist())
+
+
+def _frame_amounts(series: Any, currencies: Any) -> tuple[NDArray[np.int64], Any]:  # noqa: ANN401
+    if series.dtype.kind in "iu":
+        return series.to_numpy(dtype=np.int64), currencies
+    if series.dtype.kind == "f":
+        msg = "float amounts cannot hold money exactly; give minor units (int) or Decimals"
+        raise InvalidValueError(
+            msg, code="incentives.float_amount", location=Location(path="amount")
+        )
+    items = series.tolist()
+    per_row = isinstance(currencies, np.ndarray)
+    units: list[int] = []
+    codes: list[str] = []
+    for row, item in enumerate(items):
+        code = str(currencies[row]) if per_row else str(currencies)
+        money = (
+            item
+            if isinstance(item, Money)
+            else Money(item, code)
+            if not isinstance(item, float)
+            else None
+        )
+        if money is None:
+            msg = f"transactions[{row}].amount is a float; give a Decimal or a string"
+            raise InvalidValueError(
+                msg,
+                code="incentives.float_amount",
+                location=Location(path=f"transactions[{row}].amount"),
+            )
+        units.append(_units(money, row))
+        codes.append(money.currency.code)
+    return np.array(units, dtype=np.int64), np.array(codes, dtype=object) if items else currencies
+
+
+def _frame_field(series: Any) -> Array:  # noqa: ANN401
+    values: Array = series.to_numpy()
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[D]")
+    return values
+
+
+def _frame_splits(pd: Any, splits: Any, ids: Any, payees: list[str]) -> dict[str, Any]:  # noqa: ANN401
+    for name in ("transaction", "payee", "share"):
+        if name not in splits.columns:
+            msg = f"the splits frame has no column {name!r}"
+            raise InvalidValueError(
+                msg, code="incentives.invalid_array", location=Location(path=f"splits.{name}")
+            )
+    rows = pd.Index(ids).get_indexer(splits["transaction"])
+    unknown = np.flatnonzero(rows < 0)
+    if unknown.size:
+        at = int(unknown[0])
+        msg = f"splits[{at}] names transaction {splits['transaction'].iloc[at]!r}, not in the frame"
+        raise InvalidValueError(
+            msg,
+            code="incentives.invalid_split",
+            location=Location(path=f"splits[{at}].transaction"),
+        )
+    index = {name: code for code, name in enumerate(payees)}
+    codes = [index.setdefault(str(p), len(index)) for p in splits["payee"].tolist()]
+    payees.extend(name for name in list(index)[len(payees) :])
+    overlay = splits["overlay"].to_numpy(dtype=bool) if "overlay" in splits.columns else None
+    return {
+        "split_transaction": rows,
+        "split_payee": np.array(codes, dtype=np.intp),
+        "split_share": splits["share"].tolist(),
+        "split_overlay": overlay,
+    }

@@ -1,0 +1,447 @@
+"""Hypothesis strategies for whole incentive runs: plans (with versions), transactions,
+assignments, quotas, KPIs, an org, exchange rates and adjustments.
+
+`scenarios()` draws everything `salesflow.incentives.calculate` takes, small enough for
+the reference engine, with every mechanic of the spec reachable: commissions
+(marginal/retroactive tiers, individual/cumulative, period/year windows, amount and
+attainment tables, gates, caps of each kind, floors, clawbacks), bonuses per
+transaction and per period, milestones, scorecards, pools, contests, draws, override
+credit over a small org that changes mid-year, splits with overlays, a foreign
+currency, two plan versions, payees joining and leaving. Inputs are valid: error cases
+are built by the tests themselves from a valid scenario.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from salesflow.incentives import Adjustment, Assignment, Plan, Split, Transaction
+from salesflow.money import Money
+from salesflow.targets import OrgTree
+
+from .incentives import rate_tables, rounding_modes
+
+YEAR = 2027
+CURRENCY = "CNY"
+REPS = ("ann", "bo", "cy", "dee")
+MANAGERS = ("mgr", "vp")
+TEAMS = ("east", "west")
+FX = {"USD": Decimal("7.1325")}
+START = dt.date(YEAR, 1, 1)
+END = dt.date(YEAR, 12, 31)
+FIELDS = {"product": "string", "region": "string?", "new_logo": "bool"}
+FILTERS = (
+    None,
+    'product == "saas"',
+    "amount >= 300",
+    'credit != "overlay"',
+    'region == "east" || new_logo',
+    'payee != "bo"',
+)
+GATE_MEASURES = ("sales", "deals")
+
+
+@dataclass
+class Scenario:
+    """Everything one run takes, plus which transactions are known at which step."""
+
+    plans: list[Plan]
+    transactions: list[Transaction]
+    known_from: list[int]  # the statement period index from which a transaction is known
+    assignments: list[Assignment]
+    quotas: dict[str, dict[tuple[str, str], Any]]
+    kpis: dict[str, dict[tuple[str, str], Decimal]]
+    org: OrgTree
+    adjustments: list[Adjustment]
+    period: int  # the statement period's index
+    labels: list[str] = field(default_factory=list)
+
+    def arguments(self, step: int | None = None) -> dict[str, Any]:
+        """The keyword arguments of `calculate` (transactions known at ``step``)."""
+        known = self.period if step is None else step
+        return {
+            "plan": self.plans if len(self.plans) > 1 else self.plans[0],
+            "transactions": [
+                t for t, k in zip(self.transactions, self.known_from, strict=True) if k <= known
+            ],
+            "assignments": self.assignments,
+            "period": self.labels[known],
+            "quotas": self.quotas,
+            "kpis": self.kpis,
+            "org": self.org,
+            "fx": FX,
+            "adjustments": self.adjustments,
+        }
+
+
+def _money(cents: int) -> str:
+    return str(Decimal(cents).scaleb(-2))
+
+
+def _curve(draw: st.DrawFn) -> list[dict[str, str]]:
+    count = draw(st.integers(1, 3))
+    edges = sorted(draw(st.sets(st.integers(0, 150), min_size=count, max_size=count)))
+    payouts = sorted(draw(st.lists(st.integers(0, 200), min_size=count, max_size=count)))
+    return [
+        {"attainment": str(Decimal(a).scaleb(-2)), "payout": str(Decimal(p).scaleb(-2))}
+        for a, p in zip(edges, payouts, strict=True)
+    ]
+
+
+@st.composite
+def _commission(draw: st.DrawFn, cid: str) -> dict[str, Any]:
+    basis = draw(st.sampled_from(["amount", "attainment"]))
+    table = draw(rate_tables(basis=basis))
+    component: dict[str, Any] = {
+        "kind": "commission",
+        "id": cid,
+        "measure": "sales",
+        "table": table.model_dump(mode="json"),
+        "rating": draw(st.sampled_from(["individual", "cumulative"])),
+        "accumulate": draw(st.sampled_from(["period", "year"])),
+    }
+    if draw(st.booleans()):
+        component["gate"] = {
+            "measure": draw(st.sampled_from(GATE_MEASURES)),
+            "attainment": str(Decimal(draw(st.integers(0, 120))).scaleb(-2)),
+        }
+    cap = {
+        name: _money(draw(st.integers(0, 400_000)))
+        for name in ("per_transaction", "per_period", "per_year")
+        if draw(st.integers(0, 3)) == 0
+    }
+    if draw(st.integers(0, 3)) == 0:
+        cap["target_incentive_multiple"] = str(Decimal(draw(st.integers(0, 300))).scaleb(-2))
+    if cap:
+        component["cap"] = cap
+    if draw(st.integers(0, 3)) == 0:
+        # A floor above the period cap is refused (the cap would never bind).
+        ceiling = int(Decimal(cap.get("per_period", "500")) * 100)
+        component["floor"] = {"per_period": _money(draw(st.integers(0, min(50_000, ceiling))))}
+    if draw(st.booleans()):
+        component["clawback"] = {"within_days": draw(st.integers(0, 90))}
+    return component
+
+
+@st.composite
+def _bonus(draw: st.DrawFn, cid: str) -> dict[str, Any]:
+    per = draw(st.sampled_from(["transaction", "period"]))
+    component: dict[str, Any] = {
+        "kind": "bonus",
+        "id": cid,
+        "measure": draw(st.sampled_from(["sales", "deals"])),
+        "amount": _money(draw(st.integers(0, 50_000))),
+        "per": per,
+    }
+    if draw(st.booleans()):
+        component["when"] = draw(st.sampled_from(FILTERS[1:]))
+    if draw(st.booleans()):
+        first = draw(st.integers(0, 300))
+        component["start"] = (START + dt.timedelta(days=first)).isoformat()
+        component["end"] = (START + dt.timedelta(days=first + draw(st.integers(0, 64)))).isoformat()
+    if per == "transaction" and draw(st.booleans()):
+        component["clawback"] = {"within_days": draw(st.integers(0, 90))}
+    return component
+
+
+@st.composite
+def _milestone(draw: st.DrawFn, cid: str) -> dict[str, Any]:
+    measure = draw(st.sampled_from(["sales", "deals", "nps"]))
+    component: dict[str, Any] = {
+        "kind": "milestone",
+        "id": cid,
+        "measure": measure,
+        "amount": _money(draw(st.integers(0, 100_000))),
+        "accumulate": draw(st.sampled_from(["period", "year"])),
+    }
+    if measure != "nps" and draw(st.booleans()):
+        component["attainment"] = str(Decimal(draw(st.integers(0, 150))).scaleb(-2))
+    elif measure == "sales":
+        component["value"] = _money(draw(st.integers(0, 1_000_000)))
+    else:
+        component["value"] = str(draw(st.integers(0, 8)))
+    return component
+
+
+@st.composite
+def _scorecard(draw: st.DrawFn, cid: str) -> dict[str, Any]:
+    measures = draw(st.lists(st.sampled_from(["sales", "deals", "nps"]), min_size=1, max_size=3))
+    weights = (
+        ["1"]
+        if len(measures) == 1
+        else ["0.5", "0.5"]
+        if len(measures) == 2
+        else ["0.2", "0.3", "0.5"]
+    )
+    component: dict[str, Any] = {
+        "kind": "scorecard",
+        "id": cid,
+        "target_incentive": str(Decimal(draw(st.integers(1, 100))).scaleb(-2)),
+        "kpis": [
+            {"measure": m, "weight": w, "curve": _curve(draw)}
+            for m, w in zip(measures, weights, strict=True)
+        ],
+    }
+    if draw(st.booleans()):
+        component["gate"] = {
+            "measure": draw(st.sampled_from(GATE_MEASURES)),
+            "attainment": str(Decimal(draw(st.integers(0, 100))).scaleb(-2)),
+        }
+    return component
+
+
+@st.composite
+def _pool(draw: st.DrawFn, cid: str) -> dict[str, Any]:
+    component: dict[str, Any] = {
+        "kind": "pool",
+        "id": cid,
+        "group_by": "team",
+        "measure": draw(st.sampled_from(["sales", "deals"])),
+        "split": draw(st.sampled_from(["contribution", "equal"])),
+    }
+    if draw(st.booleans()):
+        component["rate"] = str(Decimal(draw(st.integers(0, 100_000))).scaleb(-6))
+    else:
+        component["amount"] = _money(draw(st.integers(0, 100_000)))
+    return component
+
+
+@st.composite
+def _contest(draw: st.DrawFn, cid: str) -> dict[str, Any]:
+    prizes = draw(st.lists(st.integers(0, 100_000), min_size=1, max_size=3))
+    component: dict[str, Any] = {
+        "kind": "contest",
+        "id": cid,
+        "measure": draw(st.sampled_from(["sales", "deals", "nps"])),
+        "prizes": [_money(p) for p in prizes],
+        "ties": draw(st.sampled_from(["share", "same"])),
+        "accumulate": draw(st.sampled_from(["period", "year"])),
+    }
+    if draw(st.booleans()):
+        component["group_by"] = "team"
+    if draw(st.booleans()):
+        component["minimum"] = str(draw(st.integers(0, 3)))
+    return component
+
+
+_COMPONENTS = {
+    "commission": _commission,
+    "bonus": _bonus,
+    "milestone": _milestone,
+    "scorecard": _scorecard,
+    "pool": _pool,
+    "contest": _contest,
+}
+
+
+@st.composite
+def plan_data(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """One plan version as data (components of the given kinds, or drawn)."""
+    chosen = kinds or tuple(
+        draw(st.lists(st.sampled_from(sorted(_COMPONENTS)), min_size=1, max_size=3))
+    )
+    components = [draw(_COMPONENTS[kind](f"{kind}{i}")) for i, kind in enumerate(chosen)]
+    sales: dict[str, Any] = {
+        "credit": draw(
+            st.sampled_from(
+                [
+                    ["direct"],
+                    ["direct", "overlay"],
+                    ["direct", "override"],
+                    ["direct", "overlay", "override"],
+                    ["override"],
+                ]
+            )
+        ),
+        "quota": True,
+    }
+    where = draw(st.sampled_from(FILTERS))
+    if where is not None:
+        sales["where"] = where
+    data: dict[str, Any] = {
+        "id": "ae",
+        "currency": CURRENCY,
+        "fiscal_year": YEAR,
+        "period": draw(st.sampled_from(["month", "month", "quarter"])),
+        "rounding": draw(rounding_modes),
+        "fields": FIELDS,
+        "crediting": {"override_levels": draw(st.sampled_from([0, 0, 1, None]))},
+        "measures": {
+            "sales": sales,
+            "deals": {"aggregate": "count", "quota": True},
+            "nps": {"aggregate": "external"},
+        },
+        "components": components,
+    }
+    if draw(st.integers(0, 3)) == 0:
+        data["draw"] = {
+            "amount": _money(draw(st.integers(0, 300_000))),
+            "recoverable": draw(st.booleans()),
+        }
+    return data
+
+
+@st.composite
+def plan_versions(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> list[Plan]:
+    """One plan, or two versions split mid-year (possibly with a gap between them)."""
+    first = draw(plan_data(kinds))
+    if draw(st.booleans()):
+        return [Plan.model_validate(first)]
+    second = draw(plan_data(kinds))
+    for name in ("period", "rounding"):
+        second[name] = first[name]
+    cut = START + dt.timedelta(days=draw(st.integers(20, 330)))
+    gap = draw(st.sampled_from([0, 0, 0, 10]))
+    first["effective_to"] = (cut - dt.timedelta(days=1)).isoformat()
+    second["effective_from"] = (cut + dt.timedelta(days=gap)).isoformat()
+    if draw(st.booleans()):
+        # The second version keeps the first's components (changed rates and caps are
+        # what a mid-year change usually is); else it has its own.
+        second["components"] = [
+            {
+                **c,
+                **(
+                    {"table": draw(_commission(c["id"]))["table"]}
+                    if c["kind"] == "commission"
+                    else {}
+                ),
+            }
+            for c in first["components"]
+        ]
+    return [Plan.model_validate(first), Plan.model_validate(second)]
+
+
+def org() -> OrgTree:
+    """vp > mgr > (ann, bo); vp > cy; bo moves under vp on June 1st; dee is in no org."""
+    return OrgTree.from_records(
+        [
+            {"id": "vp"},
+            {"id": "mgr", "parent": "vp"},
+            {"id": "ann", "parent": "mgr"},
+            {"id": "bo", "parent": "mgr", "end": "2027-05-31"},
+            {"id": "bo", "parent": "vp", "start": "2027-06-01"},
+            {"id": "cy", "parent": "vp"},
+        ]
+    )
+
+
+@st.composite
+def _assignments(draw: st.DrawFn) -> list[Assignment]:
+    people = [*REPS, *MANAGERS]
+    chosen = draw(st.lists(st.sampled_from(people), min_size=1, max_size=len(people), unique=True))
+    result: list[Assignment] = []
+    for payee in chosen:
+        team = draw(st.sampled_from(TEAMS))
+        target = Money(_money(draw(st.integers(0, 20_000_000))), CURRENCY)
+        shape = draw(st.sampled_from(["always", "always", "joins", "leaves", "break"]))
+        joins = START + dt.timedelta(days=draw(st.integers(1, 300)))
+        if shape == "always":
+            spans = [(None, None)]
+        elif shape == "joins":
+            spans = [(joins, None)]
+        elif shape == "leaves":
+            spans = [(None, joins)]
+        else:
+            back = joins + dt.timedelta(days=draw(st.integers(1, 60)))
+            spans = [(None, joins), (back, None)]
+        attributes = {"team": team}
+        result += [
+            Assignment(payee, "ae", a, b, target_incentive=target, attributes=attributes)
+            for a, b in spans
+        ]
+    return result
+
+
+@st.composite
+def _transaction(
+    draw: st.DrawFn, index: int, period: tuple[dt.date, dt.date]
+) -> tuple[Transaction, int]:
+    # Mostly in the statement period or before it; a few outside the year or after it.
+    first, last = ((d - START).days for d in period)
+    days = st.integers(first, last) | st.integers(0, last) | st.integers(-20, 370)
+    day = START + dt.timedelta(days=draw(days))
+    foreign = draw(st.integers(0, 5)) == 0
+    cents = draw(st.integers(-50_000, 1_000_000) | st.sampled_from([0, 1, 99, 100_000]))
+    amount = Money(_money(cents), "USD" if foreign else CURRENCY)
+    owner = draw(st.sampled_from([*REPS, *MANAGERS, "zed"]))
+    splits: tuple[Split, ...] = ()
+    if draw(st.integers(0, 3)) == 0:
+        holders = draw(st.lists(st.sampled_from(REPS), min_size=1, max_size=3, unique=True))
+        shares = {1: ["1"], 2: ["0.6", "0.4"], 3: ["0.3", "0.3", "0.4"]}[len(holders)]
+        splits = tuple(Split(p, Decimal(s)) for p, s in zip(holders, shares, strict=True))
+        if draw(st.booleans()):
+            extra = draw(st.sampled_from([p for p in (*REPS, *MANAGERS) if p not in holders]))
+            splits += (
+                Split(extra, Decimal(draw(st.sampled_from(["0.1", "0.25", "1"]))), overlay=True),
+            )
+    cancelled = None
+    if draw(st.integers(0, 3)) == 0:
+        cancelled = day + dt.timedelta(days=draw(st.integers(0, 120)))
+    fields = {
+        "product": draw(st.sampled_from(["saas", "services"])),
+        "new_logo": draw(st.booleans()),
+    }
+    if draw(st.booleans()):
+        fields["region"] = draw(st.sampled_from(["east", "west"]))
+    transaction = Transaction(f"t{index}", day, amount, owner, fields, splits, cancelled)
+    return transaction, draw(st.sampled_from([0, 0, 0, 1, 2, 4]))
+
+
+@st.composite
+def scenarios(
+    draw: st.DrawFn, *, max_transactions: int = 24, kinds: tuple[str, ...] | None = None
+) -> Scenario:
+    """A whole valid run (see the module docstring); ``kinds`` fixes the components."""
+    plans = draw(plan_versions(kinds))
+    periods = plans[0].calendar.periods(YEAR, plans[0].period)
+    labels = [p.label for p in periods]
+    period = draw(st.integers(0, len(labels) - 1))
+    count = draw(st.integers(min(4, max_transactions), max_transactions))
+    bounds = (periods[period].start, periods[period].end)
+    drawn = [draw(_transaction(i, bounds)) for i in range(count)]
+    assignments = draw(_assignments())
+    payees = sorted({*REPS, *MANAGERS})
+    quotas = {
+        "sales": {
+            (p, label): Money(_money(draw(st.integers(1, 3_000_000))), CURRENCY)
+            for p in payees
+            for label in labels
+        },
+        "deals": {(p, label): draw(st.integers(1, 6)) for p in payees for label in labels},
+    }
+    kpis = {
+        "nps": {
+            (p, label): Decimal(draw(st.integers(0, 150))).scaleb(-2)
+            for p in payees
+            for label in labels
+        }
+    }
+    adjustments = [
+        Adjustment(
+            payee=draw(st.sampled_from([a.payee for a in assignments])),
+            plan="ae",
+            period=labels[period],
+            amount=Money(_money(draw(st.integers(-10_000, 10_000))), CURRENCY),
+            reason="手工调整",
+            by="lead",
+            component=draw(st.sampled_from([None, plans[0].components[0].id])),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    return Scenario(
+        plans=plans,
+        transactions=[t for t, _ in drawn],
+        known_from=[k for _, k in drawn],
+        assignments=assignments,
+        quotas=quotas,
+        kpis=kpis,
+        org=org(),
+        adjustments=adjustments,
+        period=period,
+        labels=labels,
+    )
