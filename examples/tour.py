@@ -3,7 +3,8 @@
 华夏销售 (a 30-person sales org in three regions) sets its FY2026 new-contract target,
 breaks it down to every rep and week, checks its deals against rules written as text,
 works out deadlines in China's business time, and takes a deal through its sales
-process with a cross-department discount approval. Run it with:
+process with a cross-department discount approval, then pays its reps for the first
+half year, month by month. Run it with:
 
     python examples/tour.py
 
@@ -21,6 +22,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from salesflow.expressions import compile_expression
+from salesflow.incentives import Assignment, Ledger, Transaction, calculate
+from salesflow.incentives import load_plan as load_incentive_plan
 from salesflow.money import Money, allocate, to_minor_units_array
 from salesflow.periods import BusinessCalendar, Grain, MonthlyCalendar, RetailCalendar
 from salesflow.targets import OrgTree, decompose, load_plan
@@ -199,6 +202,51 @@ def workflow_section() -> None:
     print("  diagram (Mermaid), first lines:", " | ".join(to_mermaid(definition).splitlines()[:3]))
 
 
+def incentives_section() -> None:
+    """Monthly pay statements for the first half, with a clawback and a draw."""
+    heading("Incentives")
+    org = OrgTree.from_yaml((COMPANY / "org.yaml").read_text(encoding="utf-8"))
+    grid = decompose(load_plan((COMPANY / "plan.yaml").read_text(encoding="utf-8")), org)
+    plan = load_incentive_plan((COMPANY / "incentives.yaml").read_text(encoding="utf-8"))
+    reps = [n for n in org.ids if org.history(n)[-1].role == "rep"]
+    assignments = [
+        Assignment(rep, plan.id, start=org.history(rep)[0].start, end=org.history(rep)[-1].end)
+        for rep in reps
+    ]
+    with (COMPANY / "deals.csv").open(encoding="utf-8") as handle:
+        won = [row for row in csv.DictReader(handle) if row["stage"] == "赢单"]
+    cancelled = {"D0006": dt.date(2026, 4, 20)}  # the customer withdrew within 90 days
+    transactions = [
+        Transaction(
+            row["deal_id"],
+            dt.date.fromisoformat(row["close_date"]),
+            Money(row["amount"], "CNY"),
+            row["owner"],
+            fields={"region": row["region"], "discount": Decimal(row["discount"])},
+            cancelled=cancelled.get(row["deal_id"]),
+        )
+        for row in won
+    ]
+    months = plan.calendar.periods(plan.fiscal_year, Grain.MONTH)[:6]
+    ledger = Ledger()
+    runs = {}
+    print(f"{plan.name}: {len(assignments)} reps, {len(transactions)} won deals; H1 pay:")
+    for month in months:
+        run = calculate(
+            plan, transactions, assignments, period=month, ledger=ledger, quotas={"bookings": grid}
+        )
+        ledger, runs[month.label] = ledger.record(run), run
+        earners = [s for s in run.statements if any(line.kind != "draw" for line in s.lines)]
+        names = ", ".join(f"{s.payee} {s.total.format(locale='zh_CN')}" for s in earners)
+        print(
+            f"  {month.label}: total {run.total.format(locale='zh_CN')} (draws included); {names}"
+        )
+    for payee, label in (("林敏", "FY2026-M04"), ("徐静伟", "FY2026-M06")):
+        print(f"  {payee}, {label}:")
+        for line in runs[label].statement(payee).lines:
+            print(f"    {line.amount.format(locale='zh_CN'):>13}  {line.explain('zh')}")
+
+
 def main() -> None:
     """Run every section."""
     print("salesflow tour — 华夏销售有限公司, FY2026")
@@ -208,6 +256,7 @@ def main() -> None:
     expressions_section()
     targets_section()
     workflow_section()
+    incentives_section()
 
 
 if __name__ == "__main__":
