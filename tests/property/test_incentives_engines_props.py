@@ -79,6 +79,25 @@ def test_batch_engine_equals_the_reference_engine_on_bonuses_and_commissions(
     _assert_same(scenario)
 
 
+@settings(max_examples=60)
+@given(scenarios(kinds=("clawed", "bonus"), max_transactions=16))
+def test_engines_agree_on_clawbacks_across_windows_refunds_and_per_deal_caps(
+    scenario: Scenario,
+) -> None:
+    # Gates, period caps and floors meet clawbacks of earlier windows (D24), refunds
+    # meet per-deal caps (D25), count measures and bonuses (D26).
+    _assert_same(scenario)
+
+
+@settings(max_examples=25)
+@given(scenarios(kinds=("clawed",), max_transactions=12))
+def test_engines_keep_equal_ledgers_when_clawbacks_cross_windows(scenario: Scenario) -> None:
+    reference = _close_every_period(scenario, "reference")
+    batch = _close_every_period(scenario, "batch")
+    for ours, theirs in zip(reference, batch, strict=True):
+        assert ours == theirs, _explain_mismatch(ours, theirs)
+
+
 @settings(max_examples=40)
 @given(scenarios(max_transactions=12))
 def test_a_transaction_table_gives_the_run_its_records_give(scenario: Scenario) -> None:

@@ -7,8 +7,11 @@ the reference engine, with every mechanic of the spec reachable: commissions
 attainment tables, gates, caps of each kind, floors, clawbacks), bonuses per
 transaction and per period, milestones, scorecards, pools, contests, draws, override
 credit over a small org that changes mid-year, splits with overlays, a foreign
-currency, two plan versions, payees joining and leaving. Inputs are valid: error cases
-are built by the tests themselves from a valid scenario.
+currency, two plan versions, payees joining and leaving. Refunds (a later negative
+copy of a deal) reach per-deal caps, count measures and bonuses; "clawed" commissions
+(a clawback with a gate, period cap, floor or per-deal cap) meet cancellations in a
+later window; an external measure with quotas is a gate or milestone measure.
+Inputs are valid: error cases are built by the tests themselves from a valid scenario.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ FILTERS = (
     'region == "east" || new_logo',
     'payee != "bo"',
 )
-GATE_MEASURES = ("sales", "deals")
+GATE_MEASURES = ("sales", "deals", "nps")
 
 
 @dataclass
@@ -129,6 +132,41 @@ def _commission(draw: st.DrawFn, cid: str) -> dict[str, Any]:
 
 
 @st.composite
+def _clawed(draw: st.DrawFn, cid: str) -> dict[str, Any]:
+    """A commission with a clawback and one or more period limits (decisions D24, D25).
+
+    Cancellations often land in a later window than the deal (a period window), where
+    the gate, period cap and floor must leave the clawback alone.
+    """
+    component = draw(_commission(cid))
+    component["accumulate"] = draw(st.sampled_from(["period", "period", "year"]))
+    component["clawback"] = {"within_days": draw(st.integers(20, 120))}
+    limits = draw(
+        st.sets(st.sampled_from(["gate", "per_transaction", "per_period", "floor"]), min_size=1)
+    )
+    if "gate" in limits:
+        component["gate"] = {
+            "measure": draw(st.sampled_from(GATE_MEASURES)),
+            "attainment": str(Decimal(draw(st.integers(0, 120))).scaleb(-2)),
+        }
+    cap = dict(component.get("cap", {}))
+    for name in ("per_transaction", "per_period"):
+        if name in limits:
+            # Often small, so that a refund's negative line meets the per-deal cap.
+            cap[name] = _money(draw(st.integers(0, 20_000) | st.integers(0, 300_000)))
+    if cap:
+        component["cap"] = cap
+    if "floor" in limits:
+        ceiling = int(Decimal(cap.get("per_period", "5000")) * 100)
+        component["floor"] = {"per_period": _money(draw(st.integers(0, min(50_000, ceiling))))}
+    elif "floor" in component:
+        ceiling = int(Decimal(cap.get("per_period", "5000")) * 100)
+        floor = min(int(Decimal(component["floor"]["per_period"]) * 100), ceiling)
+        component["floor"] = {"per_period": _money(floor)}
+    return component
+
+
+@st.composite
 def _bonus(draw: st.DrawFn, cid: str) -> dict[str, Any]:
     per = draw(st.sampled_from(["transaction", "period"]))
     component: dict[str, Any] = {
@@ -159,7 +197,8 @@ def _milestone(draw: st.DrawFn, cid: str) -> dict[str, Any]:
         "amount": _money(draw(st.integers(0, 100_000))),
         "accumulate": draw(st.sampled_from(["period", "year"])),
     }
-    if measure != "nps" and draw(st.booleans()):
+    if draw(st.booleans()):
+        # An external measure's attainment is its period value over the period quota.
         component["attainment"] = str(Decimal(draw(st.integers(0, 150))).scaleb(-2))
     elif measure == "sales":
         component["value"] = _money(draw(st.integers(0, 1_000_000)))
@@ -231,6 +270,7 @@ def _contest(draw: st.DrawFn, cid: str) -> dict[str, Any]:
 
 _COMPONENTS = {
     "commission": _commission,
+    "clawed": _clawed,
     "bonus": _bonus,
     "milestone": _milestone,
     "scorecard": _scorecard,
@@ -274,7 +314,7 @@ def plan_data(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> dict[str
         "measures": {
             "sales": sales,
             "deals": {"aggregate": "count", "quota": True},
-            "nps": {"aggregate": "external"},
+            "nps": {"aggregate": "external", "quota": True},
         },
         "components": components,
     }
@@ -393,6 +433,31 @@ def _transaction(
 
 
 @st.composite
+def _refund(
+    draw: st.DrawFn, index: int, deals: list[tuple[Transaction, int]]
+) -> tuple[Transaction, int]:
+    """A refund of an earlier deal: its negative, same holders and fields, a bit later.
+
+    Known no earlier than the deal it refunds.
+    """
+    original, known = draw(st.sampled_from(deals))
+    later = original.date + dt.timedelta(days=draw(st.integers(0, 100)))
+    cancelled = None
+    if draw(st.integers(0, 5)) == 0:
+        cancelled = later + dt.timedelta(days=draw(st.integers(0, 60)))
+    refund = Transaction(
+        f"r{index}",
+        later,
+        -original.amount,
+        original.owner,
+        original.fields,
+        original.splits,
+        cancelled,
+    )
+    return refund, max(known, draw(st.sampled_from([0, 0, 1, 2])))
+
+
+@st.composite
 def scenarios(
     draw: st.DrawFn, *, max_transactions: int = 24, kinds: tuple[str, ...] | None = None
 ) -> Scenario:
@@ -404,6 +469,7 @@ def scenarios(
     count = draw(st.integers(min(4, max_transactions), max_transactions))
     bounds = (periods[period].start, periods[period].end)
     drawn = [draw(_transaction(i, bounds)) for i in range(count)]
+    drawn += [draw(_refund(i, drawn)) for i in range(draw(st.integers(0, max(1, count // 4))))]
     assignments = draw(_assignments())
     payees = sorted({*REPS, *MANAGERS})
     quotas = {
@@ -413,6 +479,12 @@ def scenarios(
             for label in labels
         },
         "deals": {(p, label): draw(st.integers(1, 6)) for p in payees for label in labels},
+        # An external measure's quota: a rate for the period, like its value.
+        "nps": {
+            (p, label): Money(_money(draw(st.integers(50, 150))), CURRENCY)
+            for p in payees
+            for label in labels
+        },
     }
     kpis = {
         "nps": {

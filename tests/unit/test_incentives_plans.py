@@ -1,6 +1,7 @@
 """Incentive plans through the reference engine: every mechanic on a small case whose
 figures are worked out by hand in the comments, the period-close loop, and every error
-bad input gets (its code and where)."""
+bad input gets (its code and where). Tests parametrized by ``engine`` (decisions D24 to
+D27: clawbacks across windows, refunds, external attainments) run on both engines."""
 
 from __future__ import annotations
 
@@ -86,13 +87,14 @@ def run(
     ledger: Ledger | None = None,
     **options: object,
 ) -> PayoutRun:
+    """`calculate` on the reference engine, unless ``engine=`` names another."""
+    options.setdefault("engine", "reference")
     return calculate(
         plan,
         transactions,
         assignments,
         period=period,
         ledger=ledger or Ledger(),
-        engine="reference",
         **options,  # type: ignore[arg-type]
     )
 
@@ -634,6 +636,230 @@ def test_a_rate_change_mid_year_rates_each_deal_by_the_version_in_force_on_its_d
     # T2 at 10% in February: 100; the running total carries across the versions.
     (line,) = lines(result.statement("ann"))
     assert (line.amount, line.before) == (cny(100), cny(1000))
+
+
+# --- clawbacks across windows, refunds, external attainment (D24-D27), both engines -------
+
+ENGINES = pytest.mark.parametrize("engine", ["reference", "batch"])
+LOGOS = {"bookings": {}, "logos": {"aggregate": "count", "where": "new_logo"}}
+
+
+def close(plan: Plan, transactions: list[Transaction], last: str, **options: object) -> PayoutRun:
+    """Run and record every period from January through ``last``; the last run."""
+    ledger = Ledger()
+    for month in range(1, int(last[-2:]) + 1):
+        result = run(plan, transactions, f"FY2027-M{month:02d}", ledger=ledger, **options)
+        ledger = ledger.record(result)
+    return result
+
+
+@ENGINES
+def test_a_period_gate_does_not_absorb_the_clawback_of_an_earlier_periods_deal(engine):
+    plan = make_plan(
+        commission(
+            accumulate="period",
+            rating="individual",
+            clawback={"within_days": 90},
+            gate={"measure": "bookings", "attainment": "0.5"},
+        ),
+        measures={"bookings": {"quota": True}},
+    )
+    transactions = [deal("T1", day(1, 10), 100000, cancelled=day(2, 5))]
+    quotas = {"bookings": monthly(100000)}
+    january = run(plan, transactions, JAN, quotas=quotas, engine=engine)
+    assert january.statement("ann").total == cny(5000)  # 100% of quota: 100,000 x 5%
+    february = close(plan, transactions, FEB, quotas=quotas, engine=engine)
+    # February: attainment 0 < 50%, but its own credit t = 0: nothing to withhold.
+    # T1 was credited in January's window: its clawback -5,000 comes after the gate.
+    statement = february.statement("ann")
+    assert [(line.kind, line.amount) for line in statement.lines] == [("clawback", cny(-5000))]
+    assert statement.total == cny(-5000)
+    assert february.earned[("ann", "commission", FEB)] == cny(-5000)
+
+
+@ENGINES
+def test_a_floor_tops_up_the_period_and_leaves_an_earlier_deals_clawback_whole(engine):
+    plan = make_plan(
+        commission(
+            accumulate="period",
+            rating="individual",
+            clawback={"within_days": 90},
+            floor={"per_period": 1000},
+        )
+    )
+    transactions = [deal("T1", day(1, 10), 100000, cancelled=day(2, 5))]
+    february = close(plan, transactions, FEB, engine=engine)
+    # February's own pay is 0: the floor tops it up to 1,000 (basis 0); January's T1
+    # is clawed back after the floor: 1,000 - 5,000 = -4,000.
+    statement = february.statement("ann")
+    assert [(line.kind, line.amount, line.basis) for line in statement.lines] == [
+        ("clawback", cny(-5000), cny(100000)),
+        ("floor", cny(1000), cny(0)),
+    ]
+    assert statement.total == cny(-4000)
+
+
+@ENGINES
+def test_a_period_cap_cuts_the_periods_own_pay_before_an_earlier_deals_clawback(engine):
+    plan = make_plan(
+        commission(
+            accumulate="period",
+            rating="individual",
+            clawback={"within_days": 90},
+            cap={"per_period": 6000},
+        )
+    )
+    transactions = [
+        deal("T1", day(1, 10), 100000, cancelled=day(2, 5)),
+        deal("T2", day(2, 10), 200000),
+    ]
+    february = close(plan, transactions, FEB, engine=engine)
+    # February: T2 pays 200,000 x 5% = 10,000, capped at 6,000 (cap line -4,000);
+    # then January's T1 is clawed back: 6,000 - 5,000 = 1,000 (not min(5,000, 6,000)).
+    statement = february.statement("ann")
+    assert [(line.kind, line.amount) for line in statement.lines] == [
+        ("credit", cny(10000)),
+        ("clawback", cny(-5000)),
+        ("cap", cny(-4000)),
+    ]
+    assert lines(statement, "cap")[0].basis == cny(10000)
+    assert statement.total == cny(1000)
+
+
+@ENGINES
+def test_a_period_cap_still_sees_a_clawback_of_a_deal_of_the_same_period(engine):
+    plan = make_plan(
+        commission(
+            accumulate="period",
+            rating="individual",
+            clawback={"within_days": 90},
+            cap={"per_period": 6000},
+        )
+    )
+    transactions = [
+        deal("T1", day(1, 10), 100000, cancelled=day(1, 25)),
+        deal("T2", day(1, 12), 200000),
+    ]
+    january = run(plan, transactions, JAN, engine=engine)
+    # Both in January's window: t = 5,000 + 10,000 - 5,000 = 10,000, capped at 6,000.
+    assert paid(january.statement("ann")) == [cny(5000), cny(10000), cny(-5000), cny(-4000)]
+    assert january.statement("ann").total == cny(6000)
+
+
+@ENGINES
+def test_an_earlier_windows_clawback_counts_toward_the_yearly_cap(engine):
+    plan = make_plan(
+        commission(
+            accumulate="period",
+            rating="individual",
+            clawback={"within_days": 90},
+            cap={"per_year": 6000},
+        )
+    )
+    transactions = [
+        deal("T1", day(1, 10), 100000, cancelled=day(3, 5)),
+        deal("T2", day(2, 10), 100000),
+    ]
+    march = close(plan, transactions, MAR, engine=engine)
+    # p: 5,000, 5,000, 0 and the clawback -5,000 after it: S = 5,000, 10,000, 5,000;
+    # C = min(S, 6,000) = 5,000, 6,000, 5,000. March: y = -1,000, cap line y - p' =
+    # -1,000 - (-5,000) = +4,000. Paid in all 5,000 + 1,000 - 1,000 = T2's 5,000.
+    clawback, cap = lines(march.statement("ann"))
+    assert (clawback.amount, cap.amount, cap.basis, cap.note) == (
+        cny(-5000),
+        cny(4000),
+        cny(-5000),
+        "per_year",
+    )
+
+
+@ENGINES
+@pytest.mark.parametrize("rating", ["cumulative", "individual"])
+def test_a_refund_takes_back_at_most_the_per_deal_cap(engine, rating):
+    plan = make_plan(commission(rating=rating, cap={"per_transaction": 12000}))
+    transactions = [deal("T1", day(1, 5), 300000), deal("R1", day(1, 20), -300000)]
+    result = run(plan, transactions, engine=engine)
+    # T1: 300,000 x 5% = 15,000, capped at 12,000. R1 (its refund): -15,000 (cumulative:
+    # R(0) - R(300,000); individual: P(-300,000)), bounded at -12,000. Net sales 0, pay 0.
+    sale, refund = lines(result.statement("ann"))
+    assert (sale.amount, sale.capped_from) == (cny(12000), cny(15000))
+    assert (refund.amount, refund.capped_from) == (cny(-12000), cny(-15000))
+    assert result.statement("ann").total == cny(0)
+
+
+@ENGINES
+def test_a_refund_reverses_a_per_deal_spif_and_counts_minus_one(engine):
+    logo_bonus = {"kind": "bonus", "id": "logo", "measure": "logos", "amount": 1000}
+    plan = make_plan(
+        logo_bonus | {"per": "transaction"},
+        {"kind": "bonus", "id": "month", "measure": "logos", "amount": 300, "per": "period"},
+        {"kind": "milestone", "id": "two", "measure": "logos", "value": 2, "amount": 500}
+        | {"accumulate": "period"},
+        measures=LOGOS,
+        fields={"new_logo": "bool"},
+    )
+    logo = {"new_logo": True}
+    transactions = [
+        deal("T1", day(1, 5), 300000, fields=logo),
+        deal("T2", day(1, 8), 100000, fields=logo),
+        deal("R1", day(1, 20), -300000, fields=logo),  # T1 refunded
+        deal("T3", day(1, 9), 50000, owner="bob", fields=logo),
+        deal("R3", day(1, 21), -50000, owner="bob", fields=logo),  # T3 refunded
+    ]
+    result = run(plan, transactions, engine=engine)
+    # ann: SPIF +1,000 (T1), +1,000 (T2), -1,000 (R1); logos = 1 + 1 - 1 = 1 > 0: the
+    # period bonus pays 300; 1 < 2: no milestone. Total 1,300.
+    ann = result.statement("ann")
+    assert [(line.component, line.transaction, line.amount) for line in ann.lines] == [
+        ("logo", "T1", cny(1000)),
+        ("logo", "T2", cny(1000)),
+        ("logo", "R1", cny(-1000)),
+        ("month", None, cny(300)),
+    ]
+    assert ann.lines[2].explain() == (
+        "Bonus 'logo': deal R1 (2027-01-20) is a refund; reverses CN¥1,000.00."
+    )
+    assert "为退款\uff0c冲回 ¥1,000.00" in ann.lines[2].explain("zh")
+    # bob: +1,000 - 1,000 and logos 1 - 1 = 0: no period bonus. Total 0.
+    bob = result.statement("bob")
+    assert paid(bob) == [cny(1000), cny(-1000)]
+    assert bob.total == cny(0)
+
+
+@ENGINES
+def test_an_external_kpi_is_attained_against_the_period_quota_in_a_year_window(engine):
+    plan = make_plan(
+        commission(gate={"measure": "nps", "attainment": "0.8"}),
+        {
+            "kind": "milestone",
+            "id": "loyal",
+            "measure": "nps",
+            "attainment": "0.85",
+            "amount": 800,
+            "accumulate": "year",
+        },
+        measures={"bookings": {}, "nps": {"aggregate": "external", "quota": True}},
+    )
+    transactions = [deal("T1", day(1, 5), 100000), deal("T2", day(2, 5), 100000)]
+    scores = {JAN: Decimal(45), FEB: Decimal(72)}
+    kpis = {"nps": {(p, label): v for p in ("ann", "bob") for label, v in scores.items()}}
+    options = {"quotas": {"nps": monthly(80)}, "kpis": kpis}
+    january = run(plan, transactions, JAN, engine=engine, **options)
+    # January 45 / 80 = 56.25% < 80%: the year gate withholds T1's 5,000.
+    assert january.statement("ann").total == cny(0)
+    february = run(
+        plan, transactions, FEB, ledger=Ledger().record(january), engine=engine, **options
+    )
+    # February 72 / 80 = 90% (a KPI is a rate for its period: not 72 / (80 + 80) = 45%):
+    # the gate releases T = 10,000 (gate line +5,000 on t = 5,000); the milestone
+    # (85%) pays 800 at 90%. Total 10,800.
+    statement = february.statement("ann")
+    assert [(line.kind, line.amount, line.attainment) for line in statement.lines] == [
+        ("credit", cny(5000), None),
+        ("gate", cny(5000), Decimal("0.9")),
+        ("milestone", cny(800), Decimal("0.9")),
+    ]
+    assert statement.total == cny(10800)
 
 
 # --- bonuses, milestones, scorecards, pools, contests ----------------------------------------

@@ -10,23 +10,31 @@ The same stages as the reference engine (`._reference`), each over whole columns
    (`._batch_measure`);
 4. components: rating over rows, period-level pay over payees (`._batch_pay`);
 5. statements: recalculations, adjustments and draws per payee; `Line` objects are
-   built only for the statement period, and only when the run is asked for.
+   built only for the statement period, column by column (`._batch_lines`), and only
+   when asked for: every payee's by `run()`, one payee's by `statement(payee)`.
 
 `calculate_columns` returns a `PayoutColumns`: what every component earned per payee
 and period as arrays, every credit line of the year as columns (`credit_lines`,
-`lines_frame`), and `run()`, the `PayoutRun` equal to the reference engine's.
+`lines_frame`), and `run()`, the `PayoutRun` equal to the reference engine's (its
+`earned` made from the arrays on first use).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, final
+import gc
+from bisect import bisect_left
+from contextlib import contextmanager
+from functools import partial
+from itertools import chain, repeat
+from typing import TYPE_CHECKING, Any, final
 
 import numpy as np
 
 from salesflow._interop import require_pandas
-from salesflow.money import Currency, Money
+from salesflow.money import Currency, Money, from_minor_units_array
 
 from ._batch_credit import KIND_NAMES, Coverage, Crediting, check_table, credit_rows, day_number
+from ._batch_lines import component_lines, recalculations
 from ._batch_measure import Calendar, MeasureBook
 from ._batch_pay import Context, pay
 from ._prepare import (
@@ -38,13 +46,13 @@ from ._prepare import (
     resolve_roster,
     resolve_versions,
 )
-from ._run import PayoutRun
-from ._statement import Line, Statement
+from ._run import BuiltOnUse, PayoutRun
+from ._statement import Line, Statement, statements_from_columns
 from ._table_input import TransactionTable
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
     from decimal import Decimal
 
     import pandas as pd
@@ -63,8 +71,6 @@ if TYPE_CHECKING:
     from ._run import EarnedKey, Ledger
 
 __all__ = ["PayoutColumns", "calculate_batch", "calculate_columns"]
-
-_ALWAYS_SHOWN: Final = ("credit", "gate")  # a zero credit or closed gate still explains
 
 
 def calculate_batch(  # noqa: PLR0913 - the arguments of calculate()
@@ -265,6 +271,8 @@ class PayoutColumns:
         ids = context.versions.component_ids()
         self._paid: dict[str, Paid] = {cid: pay(context, cid) for cid in ids}
         self._earned = {cid: paid.earned() for cid, paid in self._paid.items()}
+        for matrix in self._earned.values():
+            matrix.flags.writeable = False  # shared with `earned` and the run's `earned`
 
     @property
     def plan(self) -> str:
@@ -296,9 +304,12 @@ class PayoutColumns:
 
         Recalculation, adjustment and draw lines are not part of it (spec 10).
         """
-        earned = self._earned[component_id]
-        earned.flags.writeable = False
-        return earned
+        return self._earned[component_id]
+
+    def _earned_on_use(self) -> BuiltOnUse[EarnedKey, Money]:
+        """`PayoutRun.earned`, made from the matrices when first read."""
+        currency = self._context.currency
+        return BuiltOnUse(partial(_earned_cells, self._earned, self.payees, self.periods, currency))
 
     def credit_lines(self, component_id: str) -> dict[str, NDArray[np.generic]]:
         """Every credit line of a commission over the periods computed, as columns.
@@ -358,109 +369,148 @@ class PayoutColumns:
         frame["places"] = places
         return frame.drop(columns="places")
 
+    def statement(self, payee: str) -> Statement:
+        """The statement of ``payee``, built on demand: equal to ``run().statement(payee)``.
+
+        Builds that payee's lines only: the way to look at a few statements of a big
+        run without building every payee's.
+
+        Raises:
+            KeyError: ``payee`` has no statement in this run (not on the plan).
+        """
+        payees = self.payees
+        position = bisect_left(payees, payee)
+        if position == len(payees) or payees[position] != payee:
+            msg = f"{payee!r} has no statement for plan {self.plan!r} in {self.period}"
+            raise KeyError(msg)
+        statements, _ = self._statements(position, position + 1)
+        return statements[0]
+
     def run(self) -> PayoutRun:
         """The `PayoutRun`: statements for the statement period, equal to the reference's."""
-        context = self._context
-        statements: list[Statement] = []
-        balances: dict[str, Money] = {}
-        draw = context.versions.for_period(context.periods[context.last]).draw
-        for position, payee in enumerate(self.payees):
-            statement, balance = self._statement(position, payee, draw)
-            statements.append(statement)
-            if balance:
-                balances[payee] = context.money(balance)
-        return PayoutRun(
-            plan=self.plan,
-            period=self.period,
-            currency=context.currency.code,
-            statements=tuple(statements),
-            problems=self.problems,
-            periods=self.periods,
-            earned=self._earned_mapping(),
-            draw_balances=balances,
-        )
-
-    def _earned_mapping(self) -> dict[EarnedKey, Money]:
-        earned: dict[EarnedKey, Money] = {}
-        payees = self.payees
-        labels = self.periods
-        context = self._context
-        money = context.money
-        made: dict[int, Money] = {}  # capped months repeat one amount: one Money for it
-        for cid, matrix in self._earned.items():
-            rows, columns = np.nonzero(matrix)
-            amounts = matrix[rows, columns].tolist()
-            for position, j, amount in zip(rows.tolist(), columns.tolist(), amounts, strict=True):
-                found = made.get(amount)
-                if found is None:
-                    found = made[amount] = money(amount)
-                earned[(payees[position], cid, labels[j])] = found
-        return earned
-
-    def _statement(self, position: int, payee: str, draw: Draw | None) -> tuple[Statement, int]:
-        context = self._context
-        body: list[Line] = []
-        for paid in self._paid.values():
-            body += [line for line in paid.lines(position) if _shown(line)]
-        body += self._recalculations(position, payee)
-        body += [
-            Line(
-                kind="adjustment",
-                amount=adjustment.amount,
-                component=adjustment.component,
-                note=f"{adjustment.reason} ({adjustment.by})",
+        with _collector_paused():
+            statements, balances = self._statements(0, len(self.payees))
+            return PayoutRun(
+                plan=self.plan,
+                period=self.period,
+                currency=self._context.currency.code,
+                statements=tuple(statements),
+                problems=self.problems,
+                periods=self.periods,
+                earned=self._earned_on_use(),
+                draw_balances=balances,
             )
-            for adjustment in self._adjustments
-            if adjustment.payee == payee
-        ]
-        stated = self._ledger.draw_balance(payee, self.plan)
-        balance = 0 if stated is None else stated.to_minor_units()
-        lines, balance = _draw(context, draw, body, balance)
-        body += lines
-        # At the minor unit even with no lines (decision D21): "0.00 CNY", not "0 CNY".
-        total = Money.from_minor_units(0, context.currency) + Money.sum(
-            (line.amount for line in body), context.currency
-        )
-        statement = Statement(
-            payee=payee, plan=self.plan, period=self.period, lines=tuple(body), total=total
-        )
-        return statement, balance
 
-    def _recalculations(self, position: int, payee: str) -> list[Line]:
-        """A line per earlier period whose recomputed pay differs from what was stated."""
-        context = self._context
-        result: list[Line] = []
-        labels = self.periods[: context.last]
-        for cid, matrix in self._earned.items():
-            recomputed = matrix[position, : context.last].tolist()
-            for j, label in enumerate(labels):
-                found = self._ledger.stated(payee, self.plan, cid, label)
-                stated = context.money(0) if found is None else found
-                now = context.money(recomputed[j])
-                if now != stated:
-                    result.append(
-                        Line(
-                            kind="recalculation",
-                            amount=now - stated,
-                            component=cid,
-                            basis=stated,
-                            period=label,
-                        )
-                    )
-        return result
+    def _statements(self, first: int, stop: int) -> tuple[list[Statement], dict[str, Money]]:
+        """The statements of statement payees ``first`` to ``stop - 1``, and their draw balances."""
+        with _collector_paused():
+            context = self._context
+            draw = context.versions.for_period(context.periods[context.last]).draw
+            payees = self.payees[first:stop]
+            parts = [component_lines(paid, first, stop) for paid in self._paid.values()]
+            minor = sum((part.minor for part in parts), np.zeros(len(payees), dtype=np.int64))
+            bodies = _joined([part.lines for part in parts], len(payees))
+            rests = _joined([part.rest for part in parts], len(payees))
+            later = recalculations(context, self._earned, self._ledger, first, stop)
+            adjustments = self._adjustment_lines()
+            # At the minor unit even with no lines (decision D21): "0.00 CNY", not "0 CNY".
+            totals = from_minor_units_array(minor, context.currency)
+            balances: dict[str, Money] = {}
+            for at, payee in enumerate(payees):
+                rest = rests[at]
+                extra = later[at] + adjustments.get(payee, [])
+                if extra:
+                    bodies[at], rest = bodies[at] + extra, rest + extra
+                stated = self._ledger.draw_balance(payee, self.plan)
+                balance = 0 if stated is None else stated.to_minor_units()
+                if draw is not None:
+                    lines, balance = _draw(context, draw, int(minor[at]), rest, balance)
+                    bodies[at], rest = bodies[at] + lines, rest + lines
+                if rest:
+                    totals[at] += Money.sum((line.amount for line in rest), context.currency)
+                if balance:
+                    balances[payee] = context.money(balance)
+            columns = {"payee": payees, "lines": list(map(tuple, bodies)), "total": totals}
+            statements = statements_from_columns(
+                len(payees), columns, plan=self.plan, period=self.period
+            )
+        return statements, balances
+
+    def _adjustment_lines(self) -> dict[str, list[Line]]:
+        """Each payee's adjustment lines, in the order given."""
+        lines: dict[str, list[Line]] = {}
+        for adjustment in self._adjustments:
+            lines.setdefault(adjustment.payee, []).append(
+                Line(
+                    kind="adjustment",
+                    amount=adjustment.amount,
+                    component=adjustment.component,
+                    note=f"{adjustment.reason} ({adjustment.by})",
+                )
+            )
+        return lines
 
 
-def _shown(line: Line) -> bool:
-    return line.kind in _ALWAYS_SHOWN or not line.amount.amount.is_zero()
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while statements are built.
+
+    A run's statements are hundreds of thousands of new objects (lines, their Money);
+    left running, the collector would walk the whole growing heap again and again while
+    they are made: half the time of building them. They hold no reference cycles, so
+    pausing misses nothing; it is left as it was found (paused by the host: untouched).
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _earned_cells(
+    earned: Mapping[str, NDArray[np.int64]],
+    payees: Sequence[str],
+    periods: Sequence[str],
+    currency: Currency,
+) -> dict[EarnedKey, Money]:
+    """`PayoutRun.earned` from the matrices: the nonzero cells, component by component."""
+    cells: dict[EarnedKey, Money] = {}
+    names = np.array(payees, dtype=object)
+    labels = np.array(periods, dtype=object)
+    with _collector_paused():
+        for cid, matrix in earned.items():
+            rows, columns = np.nonzero(matrix)
+            # Capped months repeat one amount: one Money per distinct amount.
+            amounts, inverse = np.unique(matrix[rows, columns], return_inverse=True)
+            made = from_minor_units_array(amounts, currency)
+            keys = zip(names[rows].tolist(), repeat(cid), labels[columns].tolist(), strict=False)
+            amount_of = map(made.__getitem__, inverse.reshape(-1).tolist())
+            cells.update(zip(keys, amount_of, strict=True))
+    return cells
+
+
+def _joined(parts: Sequence[Sequence[list[Line]]], count: int) -> list[list[Line]]:
+    """Per payee, the lines of every component in order (the lists are not changed)."""
+    if len(parts) == 1:
+        return list(parts[0])
+    return [list(chain.from_iterable(lines)) for lines in zip(*parts, strict=True)] or [
+        [] for _ in range(count)
+    ]
 
 
 def _draw(
-    context: Context, draw: Draw | None, body: list[Line], balance: int
+    context: Context, draw: Draw | None, units: int, rest: Sequence[Line], balance: int
 ) -> tuple[list[Line], int]:
-    """The draw or draw-recovery line, and the recoverable balance after it (minor units)."""
+    """The draw or draw-recovery line, and the recoverable balance after it (minor units).
+
+    The period's pay is ``units`` plus the amounts of ``rest`` (the other lines).
+    """
     if draw is None:
         return [], balance
-    pay = sum(context.minor(line.amount.amount) for line in body)
+    pay = units + sum(context.minor(line.amount.amount) for line in rest)
     floor = context.minor(draw.amount)
     if pay < floor:
         advance = floor - pay

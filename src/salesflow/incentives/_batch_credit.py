@@ -104,8 +104,12 @@ def check_table(
     days = table.dates.view(np.int64)
     in_year = (days >= day_number(versions.year.start)) & (days <= day_number(versions.year.end))
     declared = declared_fields(versions)
-    bad = _bad_splits(table) | _bad_currencies(table, plan, fx)[table.currency]
-    bad |= _bad_fields(table, declared)
+    bad = _bad_splits(table)
+    currencies = _bad_currencies(table, plan, fx)
+    if currencies.any():
+        bad |= currencies[table.currency]
+    if declared:
+        bad |= _bad_fields(table, declared)
     for row, money in table.off_grid.items():  # plan-currency amounts between two fen
         bad[row] |= money.currency.code == plan.currency
     bad &= in_year
@@ -160,11 +164,17 @@ def _bad_splits(table: TransactionTable) -> NDArray[np.bool_]:
     bad = np.zeros(len(table), dtype=bool)
     if not len(splits):
         return bad
-    # Splits are grouped by transaction: a payee twice in one is a repeated packed key.
-    keys = splits.transaction.astype(np.int64) * (len(table.payees) + 1) + splits.payee
-    keys.sort()
-    twice = keys[1:] == keys[:-1]
-    bad[keys[1:][twice] // (len(table.payees) + 1)] = True
+    # Splits are grouped by transaction: a payee twice in one is a repeated packed key;
+    # with at most two splits a transaction (the usual), the repeat is adjacent.
+    same = splits.transaction[1:] == splits.transaction[:-1]
+    if not bool(np.any(same[1:] & same[:-1])):
+        twice = same & (splits.payee[1:] == splits.payee[:-1])
+        bad[splits.transaction[1:][twice]] = True
+    else:
+        keys = splits.transaction.astype(np.int64) * (len(table.payees) + 1) + splits.payee
+        keys.sort()
+        twice = keys[1:] == keys[:-1]
+        bad[keys[1:][twice] // (len(table.payees) + 1)] = True
     counted = np.where(splits.overlay, 0, splits.share)
     whole = 10**splits.share_places
     if splits.share.dtype == object:
@@ -330,18 +340,18 @@ def credit_rows(
         direct holders missing from the org, then the rows not given.
     """
     days = table.dates.view(np.int64)
-    picked = np.flatnonzero((days >= how.span[0]) & (days <= how.span[1])).astype(np.int32)
-    order = picked[np.argsort(days[picked], kind="stable")] if _unsorted(days[picked]) else picked
-    version_of_tx = _version_of(days[order], how.versions)
+    order, ordered_days, whole = _credit_order(days, how.span)
+    version_of_tx = _version_of(ordered_days, how.versions)
+    del ordered_days
     findings: list[tuple[int, int, int, Problem]] = [
         (rank, 0, 0, no_version(int(order[rank]), how.plan_id, _date_of(int(days[order[rank]]))))
         for rank in np.flatnonzero(version_of_tx < 0).tolist()
     ]
     rank_of_tx = _Ranks(order)
     if findings:
-        order = order[version_of_tx >= 0]
+        order, whole = order[version_of_tx >= 0], False
     del version_of_tx
-    base = _base_rows(table, units, order, how.rounding)
+    base = _base_rows(table, units, order, how.rounding, whole=whole)
     version = _version_of(base.day, how.versions)
     names = list(table.payees)
     if how.org is not None and any(level != 0 for level in how.levels):
@@ -389,6 +399,29 @@ def _unsorted(values: NDArray[np.int64]) -> bool:
     return bool(np.any(values[1:] < values[:-1]))
 
 
+def _credit_order(
+    days: NDArray[np.int64], span: tuple[int, int]
+) -> tuple[Ints, NDArray[np.int64], bool]:
+    """The rows dated in ``span`` by date (stably), their days, and whether that is every row.
+
+    Inputs are usually a year in date order: then the order is every row as it is,
+    and nothing is gathered.
+    """
+    inside = bool(len(days)) and int(days.min()) >= span[0] and int(days.max()) <= span[1]
+    if inside and not _unsorted(days):
+        return np.arange(len(days), dtype=np.int32), days, True
+    picked = (
+        np.arange(len(days), dtype=np.int32)
+        if inside
+        else np.flatnonzero((days >= span[0]) & (days <= span[1])).astype(np.int32)
+    )
+    chosen = days[picked]
+    if not _unsorted(chosen):
+        return picked, chosen, False
+    by_day = np.argsort(chosen, kind="stable")
+    return picked[by_day], chosen[by_day], False
+
+
 @final
 @dataclass(slots=True)
 class _Base:
@@ -411,16 +444,21 @@ class _Base:
 
 
 def _base_rows(
-    table: TransactionTable, units: NDArray[np.int64], order: Ints, rounding: str
+    table: TransactionTable,
+    units: NDArray[np.int64],
+    order: Ints,
+    rounding: str,
+    *,
+    whole: bool,
 ) -> _Base:
     """Direct and overlay rows, in credit-row order.
 
-    Most transactions have no splits and give one row: every column is a gather by
-    transaction (or the table's own column when ``order`` is every row in order); the
-    rows of split transactions are then written over, at their positions only.
+    ``whole``: ``order`` is every row in order. Most transactions have no splits and
+    give one row: every column is a gather by transaction (or the table's own column
+    when no transaction is split and ``order`` is every row); the rows of split
+    transactions are then written over, at their positions only.
     """
     splits = table.splits
-    whole = len(order) == len(table) and bool(np.all(order[1:] > order[:-1]))
     count = (
         np.bincount(splits.transaction, minlength=len(table)).astype(np.int32)
         if len(splits)
@@ -440,7 +478,12 @@ def _base_rows(
     assert count is not None  # noqa: S101 - there are splits
     ranks = np.flatnonzero(per_tx)
     sizes = per_tx[ranks]
-    tx = np.repeat(order.astype(np.int32, copy=False), np.maximum(per_tx, 1))
+    # Each credit row's transaction: every column is gathered by it (faster than
+    # repeating each column).
+    of_row = np.repeat(
+        np.arange(len(table)) if whole else order.astype(np.intp), np.maximum(per_tx, 1)
+    )
+    tx = of_row.astype(np.int32)
     # The positions of split rows, and the split each stands for: a split transaction
     # of rank r starts after r rows, plus the extra rows of the split ones before it.
     before = np.cumsum(sizes) - sizes
@@ -450,9 +493,9 @@ def _base_rows(
     # in order, a split transaction's first split is after the splits before it.
     first = before if whole else (np.cumsum(count) - count)[order[ranks]]
     split = np.repeat(first, sizes) + within
-    payee = table.owners[tx]
+    payee = table.owners[of_row]
     payee[at] = splits.payee[split]
-    amount = units[tx]
+    amount = units[of_row]
     overlay = splits.overlay[split]
     shared = ~overlay
     if shared.any():
@@ -463,7 +506,7 @@ def _base_rows(
         )
     kind = np.zeros(len(tx), dtype=np.int8)
     kind[at[overlay]] = OVERLAY
-    days, gone = table.day_numbers(tx), table.cancelled_numbers(tx)
+    days, gone = table.day_numbers(of_row), table.cancelled_numbers(of_row)
     return _Base(tx, payee, kind, amount, days, gone)
 
 

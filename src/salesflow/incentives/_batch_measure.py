@@ -226,7 +226,8 @@ class MeasureBook:
             p.measures.get(name) is not None and p.measures[name].aggregate == "count"
             for p in self._plans
         )
-        weight = np.ones(len(rows), dtype=np.int64) if count else rows.amount
+        # A count adds each row's sign: +1, a refund -1, a 0 row 0 (decision D26).
+        weight = np.sign(rows.amount) if count else rows.amount
         shape = (self._payees, self._calendar.count + 1)
         dated = np.zeros(shape, dtype=np.int64)
         cancelled = np.zeros(shape, dtype=np.int64)

@@ -144,9 +144,12 @@ class Context:
         return Fraction(raw)
 
     def quota_to_date(self, measure: str, payee: int, j: int, kind: Window) -> Fraction:
-        """The quota of period ``j``'s window: the period's, or the year's to date."""
+        """The quota of period ``j``'s window: the period's, or the year's to date.
+
+        An external measure's quota is the period's in every window (decision D27).
+        """
         name = self.payees[payee]
-        if kind == "period":
+        if kind == "period" or self.aggregates[measure] == "external":
             return Fraction(self.lookups.quota(measure, name, self.periods[j]))
         return Fraction(self.lookups.quota_sum(measure, name, self.periods[: j + 1]))
 
@@ -245,8 +248,9 @@ class _CommissionPaid:
         everyone = len(context.stated) == len(context.payees)
         self.payee_of_line = rated.payee if everyone else self.position[rated.payee]
         self.t = self.lines_.per_period(self.payee_of_line, size)
+        self.late = self.lines_.earlier_per_period(self.payee_of_line, size)
         self.extra = _PeriodLines(size)
-        _period_lines(context, component_id, self.t, self.extra)
+        _period_lines(context, component_id, (self.t, self.late), self.extra)
         k = context.last
         shown = np.flatnonzero(rated.period == k)
         self.credit_order, self.credit_bounds = _subset_by_payee(self.payee_of_line, shown, size[0])
@@ -257,9 +261,9 @@ class _CommissionPaid:
         self._clawbacks: _CreditLines | None = None
 
     def earned(self) -> NDArray[np.int64]:
-        """E = t + the gate, cap, floor and yearly cap lines."""
+        """E = t + earlier windows' clawbacks + the gate, cap, floor and yearly cap lines."""
         extra = self.extra
-        return self.t + extra.gate + extra.cap + extra.floor + extra.year_cap
+        return self.t + self.late + extra.gate + extra.cap + extra.floor + extra.year_cap
 
     def lines(self, position: int) -> list[Line]:
         """Credit lines, clawbacks, then the period-level lines, in the period."""
@@ -502,13 +506,22 @@ class _Totals:
 
 
 def _period_lines(
-    context: Context, component_id: str, t: NDArray[np.int64], out: _PeriodLines
+    context: Context,
+    component_id: str,
+    t: tuple[NDArray[np.int64], NDArray[np.int64]],
+    out: _PeriodLines,
 ) -> None:
-    """Spec 4's gate, caps and floor, period by period, numpy over statement payees."""
+    """Spec 4's gate, caps and floor, period by period, numpy over statement payees.
+
+    ``t``: the credit lines with the same-window clawbacks (what the gate, period cap
+    and floor see), and the clawbacks of rows of earlier windows (added after the
+    floor, before the yearly cap; decision D24).
+    """
+    same, late = t
     payees = len(context.stated)
     totals = _Totals(*(np.zeros(payees, dtype=np.int64) for _ in range(4)))
     for j in range(context.count):
-        t_j = t[:, j]
+        t_j = same[:, j]
         totals.t += t_j
         component = context.component_for(j, component_id)
         active = context.on_plan[context.stated, j]
@@ -518,7 +531,7 @@ def _period_lines(
         g = _gate(context, component, where, t_j=t_j, totals=totals) if active.any() else t_j
         totals.g += g
         p = _cap_and_floor(context, component, where, g)
-        _year_cap(context, component, where, p=p, totals=totals)
+        _year_cap(context, component, where, p=p + late[:, j], totals=totals)
 
 
 @final
@@ -652,7 +665,8 @@ class _BonusPaid:
             if not isinstance(component, Bonus):
                 continue
             at = _qualifying(context, plan, version, component, statement)
-            amounts[at] = context.minor(component.amount)
+            # Amount times the row's count: +1, a refund -1, 0 for 0 (decision D26).
+            amounts[at] = context.minor(component.amount) * np.sign(rows.amount[at])
             if component.per == "period":
                 per_period.append(at)
                 continue
@@ -767,7 +781,10 @@ def _period_bonus(
     owner: Ints,
     earned: NDArray[np.int64],
 ) -> dict[int, int]:
-    """Bonus per period: a line where a qualifying row dated in j stands at j's end.
+    """Bonus per period: paid where a period's standing qualifying rows count above 0.
+
+    The rows dated in j and standing at j's end count +1 each, a refund -1, a 0 row 0
+    (decision D26).
 
     Adds to ``earned``; returns the statement period's amounts by payee position.
     """
@@ -777,11 +794,16 @@ def _period_bonus(
         return shown
     period = book.row_period[candidates]
     standing = book.gone_period[candidates] > period
+    counts = np.sign(context.rows.amount[candidates])
     for j in range(context.count):
         component = context.component_for(j, component_id)
         if not isinstance(component, Bonus) or component.per != "period":
             continue
-        holders = np.unique(owner[candidates[(period == j) & standing]])
+        # The rows standing at j's end must count above 0: refunds count -1 (D26).
+        here = (period == j) & standing
+        net = np.zeros(len(earned), dtype=np.int64)
+        np.add.at(net, owner[candidates[here]], counts[here])
+        holders = np.flatnonzero(net > 0)
         holders = holders[context.on_plan[context.stated[holders], j]]
         earned[holders, j] += context.minor(component.amount)
         if j == context.last:

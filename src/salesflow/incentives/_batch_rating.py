@@ -116,14 +116,19 @@ class CommissionLines:
         clawback: Positions in ``rated`` of the lines clawed back, in clawback order
             (cancellation day, then credit-row order).
         clawback_period: The period index of each clawback's cancellation.
+        clawback_earlier: Whether each clawback's row was credited in an earlier window
+            than its cancellation's (by the row's version's window; decision D24).
     """
 
     rated: RatedRows
     clawback: Ints
     clawback_period: Ints
+    clawback_earlier: NDArray[np.bool_]
 
     def per_period(self, payee: Ints, shape: tuple[int, int]) -> NDArray[np.int64]:
-        """t[p, j]: the credit and clawback lines' sum per payee and period (int64[P, K]).
+        """t[p, j]: the credit lines and the same-window clawbacks per payee and period.
+
+        int64[P, K]; what the gate, period cap and floor see (decision D24).
 
         Args:
             payee: The row index of each line's payee in the matrix (by line).
@@ -131,8 +136,20 @@ class CommissionLines:
         """
         total = np.zeros((shape[0], shape[1] + 1), dtype=np.int64)
         add_at(total, payee, self.rated.period, self.rated.amount)
-        back = self.clawback
-        add_at(total, payee[back], self.clawback_period, -self.rated.amount[back])
+        same = ~self.clawback_earlier
+        back = self.clawback[same]
+        add_at(total, payee[back], self.clawback_period[same], -self.rated.amount[back])
+        return total[:, : shape[1]]
+
+    def earlier_per_period(self, payee: Ints, shape: tuple[int, int]) -> NDArray[np.int64]:
+        """The clawbacks of rows credited in an earlier window, per payee and period.
+
+        int64[P, K]; added after the floor, before the yearly cap (decision D24).
+        """
+        total = np.zeros((shape[0], shape[1] + 1), dtype=np.int64)
+        earlier = self.clawback_earlier
+        back = self.clawback[earlier]
+        add_at(total, payee[back], self.clawback_period[earlier], -self.rated.amount[back])
         return total[:, : shape[1]]
 
 
@@ -180,7 +197,7 @@ def rate_commission(given: RatingInput) -> CommissionLines:
         zeros = np.zeros(0, dtype=np.int64)
         details = LineDetails(zeros, empty, empty, zeros)
         rated = RatedRows(empty, empty, zeros, zeros, empty, details, empty)
-        return CommissionLines(rated, empty, empty)
+        return CommissionLines(rated, empty, empty, np.zeros(0, dtype=bool))
     component = given.components[chosen[0][0]]
     if len(chosen) == 1 and component is not None and component.rating == "cumulative":
         rated = _rated_in_one_version(given, chosen[0][1], chosen[0][0])
@@ -194,7 +211,7 @@ def rate_commission(given: RatingInput) -> CommissionLines:
         gone = given.gone_period[rows_at]
         rated = _rated_by_version(given, rows_at, version, (window, gone))
     back, back_period = _clawbacks(given, rated)
-    return CommissionLines(rated, back, back_period)
+    return CommissionLines(rated, back, back_period, _earlier_window(given, rated, back))
 
 
 def _windows(given: RatingInput, rows_at: Ints, version: Ints) -> Ints:
@@ -601,7 +618,24 @@ def _per_transaction_cap(
     if cap is None:
         return line
     limit = int(cap.scaleb(currency.minor_units))
-    return np.minimum(line, limit)
+    # Both ways (decision D25): a refund's negative line is bounded like a sale's.
+    return np.clip(line, -limit, limit)
+
+
+def _earlier_window(given: RatingInput, rated: RatedRows, back: Ints) -> NDArray[np.bool_]:
+    """Whether each clawback's row was credited in an earlier window (decision D24).
+
+    A row of a version with a period window is of an earlier window when it is
+    cancelled in a later period; a year window holds the whole fiscal year.
+    """
+    by_period = np.array(
+        [c is not None and c.accumulate == "period" for c in given.components], dtype=bool
+    )
+    if not back.size or not by_period.any():
+        return np.zeros(len(back), dtype=bool)
+    gone = given.gone_period[rated.row[back]]
+    earlier: NDArray[np.bool_] = by_period[rated.version[back]] & (gone != rated.period[back])
+    return earlier
 
 
 def _clawbacks(given: RatingInput, rated: RatedRows) -> tuple[Ints, Ints]:

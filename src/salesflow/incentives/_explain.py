@@ -301,6 +301,14 @@ def _bonus(line: Line, w: _Words) -> str:
             return w.end(f"奖金{w.name(line)}{_COLON}本期有符合条件的交易{_COMMA}发放 {paid}")
         return w.end(f"Bonus {w.name(line)}: a qualifying deal this period; pays {paid}")
     basis = "" if line.basis is None else f" {w.money(line.basis)}"
+    if line.amount.amount < 0:
+        # A refund (negative credit) of a qualifying deal reverses one bonus (D26).
+        back = w.money(-line.amount)
+        if w.zh:
+            return w.end(
+                f"奖金{w.name(line)}{_COLON}{_deal(line, w)}{basis}为退款{_COMMA}冲回 {back}"
+            )
+        return w.end(f"Bonus {w.name(line)}: {_deal(line, w)}{basis} is a refund; reverses {back}")
     if w.zh:
         return w.end(
             f"奖金{w.name(line)}{_COLON}{_deal(line, w)}{basis}符合条件{_COMMA}发放 {paid}"

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, final
 
 from salesflow.errors import EvaluationError, InvalidValueError, Location
 from salesflow.expressions import compile_expression
@@ -37,9 +37,7 @@ if TYPE_CHECKING:
     from ._prepare import Prepared
     from ._tables import RateTable
 
-__all__ = ["Book", "CreditRow", "as_decimal", "find_component"]
-
-_ONE: Final = Decimal(1)
+__all__ = ["Book", "CreditRow", "as_decimal", "find_component", "sign"]
 
 
 @final
@@ -281,8 +279,9 @@ class Book:
     def value(self, measure: str, payee: str, j: int, kind: Window) -> Decimal:
         """The measure of ``payee`` to the end of period ``j`` over its window (spec 3).
 
-        Rows count from their date until their cancellation; an external measure is
-        its period-``j`` value.
+        Rows count from their date until their cancellation; a count adds the sign of
+        each row's credit (+1, a refund -1, 0 for 0; decision D26); an external measure
+        is its period-``j`` value.
         """
         if self.aggregate(measure) == "external":
             return self.lookups.kpi(measure, payee, self.prepared.periods[j])
@@ -291,13 +290,18 @@ class Book:
         for row in self.by_payee.get(payee, ()):
             inside = first <= row.date <= last and not _cancelled(row, first, last)
             if inside and self.counts(measure, row):
-                total += row.amount.amount if self.aggregate(measure) == "sum" else _ONE
+                amount = row.amount.amount
+                total += amount if self.aggregate(measure) == "sum" else sign(amount)
         return total
 
     def quota_to_date(self, measure: str, payee: str, j: int, kind: Window) -> Decimal:
-        """The quota of the window of period ``j``: the period's, or the year's to date."""
+        """The quota of the window of period ``j``: the period's, or the year's to date.
+
+        An external measure's value is a rate for the period, not a running sum: its
+        quota is the period's in every window (decision D27).
+        """
         periods = self.prepared.periods
-        if kind == "period":
+        if kind == "period" or self.aggregate(measure) == "external":
             return self.lookups.quota(measure, payee, periods[j])
         return self.lookups.quota_sum(measure, payee, periods[: j + 1])
 
@@ -342,6 +346,15 @@ _Credit = tuple[str, "CreditKind", Money]
 def _cancelled(row: CreditRow, first: dt.date, last: dt.date) -> bool:
     cancelled = row.cancelled
     return cancelled is not None and first <= cancelled <= last
+
+
+def sign(value: Decimal) -> int:
+    """+1, -1 or 0: what a credit row of ``value`` adds to a count (decision D26).
+
+    >>> sign(Decimal("250.00")), sign(Decimal("-0.01")), sign(Decimal("0.00"))
+    (1, -1, 0)
+    """
+    return (value > 0) - (value < 0)
 
 
 def find_component(plan: Plan, component_id: str) -> Component | None:

@@ -19,7 +19,7 @@ from salesflow.money import Money, allocate, allocate_equal
 
 from ._plan import Bonus, Commission, Contest, Milestone, Pool, Scorecard
 from ._rating import _bands_between
-from ._reference_book import as_decimal, find_component
+from ._reference_book import as_decimal, find_component, sign
 from ._schedule import tidy
 from ._statement import Line
 
@@ -50,28 +50,46 @@ def _key(kind: Window, j: int) -> tuple[str, int]:
 class _Totals:
     """Running sums over the fiscal year of one payee's component."""
 
-    t: Money  # T: credit and clawback lines
+    t: Money  # T: credit lines and clawbacks of rows credited in the same window
     g: Money  # pay after the gate
-    s: Money  # S: pay after period cap and floor
+    s: Money  # S: pay after period cap and floor, plus clawbacks of earlier windows
     c: Money  # C: pay after the yearly cap
 
 
+@final
+@dataclass(frozen=True, slots=True)
+class _Clawback:
+    """A commission clawback line, where it sorts, and whether its row is of an earlier window."""
+
+    key: tuple[object, ...]
+    line: Line
+    earlier: bool
+
+
 def commission(book: Book, payee: str, component_id: str) -> Lines:
-    """Credit and clawback lines, then gate, period cap, floor and yearly cap lines."""
+    """Credit and clawback lines, then gate, period cap, floor and yearly cap lines.
+
+    The gate, period cap and floor see the period's credit lines and the clawbacks of
+    rows credited in the same window; a clawback of a row credited in an earlier window
+    (``late``) is added after the floor, before the yearly cap (decision D24).
+    """
     rated_rows, clawbacks = _rate_rows(book, payee, component_id)
     zero = book.zero()
     totals = _Totals(zero, zero, zero, zero)
     result: Lines = {}
     for j in range(book.last + 1):
-        rated = rated_rows.get(j, _NO_LINES) + [line for _, line in sorted(clawbacks.get(j, []))]
-        t = Money.sum((line.amount for line in rated), book.currency)
-        result[j] = rated + _period_lines(book, payee, component_id, j, t=t, totals=totals)
+        backs = sorted(clawbacks.get(j, []), key=lambda back: back.key)
+        rated = rated_rows.get(j, _NO_LINES) + [back.line for back in backs]
+        late = Money.sum((b.line.amount for b in backs if b.earlier), book.currency)
+        t = Money.sum((line.amount for line in rated), book.currency) - late
+        extra = _period_lines(book, payee, component_id, j, t=(t, late), totals=totals)
+        result[j] = rated + extra
     return result
 
 
 def _rate_rows(
     book: Book, payee: str, component_id: str
-) -> tuple[dict[int, list[Line]], dict[int, list[tuple[tuple[object, ...], Line]]]]:
+) -> tuple[dict[int, list[Line]], dict[int, list[_Clawback]]]:
     events: list[tuple[tuple[object, ...], CreditRow, Commission]] = []
     end = book.periods[-1].end
     for row in book.by_payee.get(payee, ()):
@@ -85,7 +103,7 @@ def _rate_rows(
     running: dict[tuple[str, int], Money] = {}
     paid: dict[int, Money] = {}
     credit_lines: dict[int, list[Line]] = defaultdict(list)
-    clawbacks: dict[int, list[tuple[tuple[object, ...], Line]]] = defaultdict(list)
+    clawbacks: dict[int, list[_Clawback]] = defaultdict(list)
     for key, row, component in events:
         if key[1] == 0:
             line = _rate(book, row, component, component_id, running)
@@ -94,7 +112,9 @@ def _rate_rows(
             continue
         clawback = _cancel(book, row, component, running=running, paid=paid[row.order])
         if clawback is not None:
-            clawbacks[book.period_of(clawback.date)].append((key, clawback))  # type: ignore[arg-type]
+            line, earlier = clawback
+            at = book.period_of(line.date)  # type: ignore[arg-type]
+            clawbacks[at].append(_Clawback(key, line, earlier))
     return credit_lines, clawbacks
 
 
@@ -118,8 +138,11 @@ def _rate(
     bands = _bands_between(schedule, before.amount, after.amount)
     limit = None if component.cap is None else component.cap.per_transaction
     capped_from = None
-    if limit is not None and amount > book.money(limit):
-        capped_from, amount = amount, book.money(limit)
+    # The per-deal cap bounds both ways (decision D25): a refund booked as its own
+    # negative deal takes back at most what a capped deal could pay.
+    if limit is not None and abs(amount) > book.money(limit):
+        capped_from = amount
+        amount = book.money(limit) if amount.amount > 0 else -book.money(limit)
     return Line(
         kind="credit",
         amount=amount,
@@ -143,16 +166,21 @@ def _cancel(
     *,
     running: dict[tuple[str, int], Money],
     paid: Money,
-) -> Line | None:
+) -> tuple[Line, bool] | None:
+    """Leave the running total (same window); the clawback line, if within the days.
+
+    Also whether the row was credited in an earlier window than the cancellation's.
+    """
     assert row.cancelled is not None  # noqa: S101 - only cancelled rows have cancel events
     j_row, j_cancel = book.period_of(row.date), book.period_of(row.cancelled)
     key = _key(component.accumulate, j_row)
-    if component.rating == "cumulative" and key == _key(component.accumulate, j_cancel):
+    same_window = key == _key(component.accumulate, j_cancel)
+    if component.rating == "cumulative" and same_window:
         running[key] = running.get(key, book.zero()) - row.amount
     clawback = component.clawback
     if clawback is None or (row.cancelled - row.date).days > clawback.within_days:
         return None
-    return Line(
+    line = Line(
         kind="clawback",
         amount=-paid,
         component=component.id,
@@ -161,23 +189,32 @@ def _cancel(
         credit=row.kind,
         basis=row.amount,
     )
+    return line, not same_window
 
 
 def _period_lines(  # noqa: PLR0913 - one period of one payee's component
-    book: Book, payee: str, component_id: str, j: int, *, t: Money, totals: _Totals
+    book: Book,
+    payee: str,
+    component_id: str,
+    j: int,
+    *,
+    t: tuple[Money, Money],
+    totals: _Totals,
 ) -> list[Line]:
-    totals.t += t
+    """Gate, period cap, floor on ``t[0]``; ``t[1]`` (earlier windows' clawbacks) after."""
+    same, late = t
+    totals.t += same
     component = book.component_for(j, component_id)
     if not isinstance(component, Commission) or not book.on_plan(payee, j):
-        totals.g += t
-        totals.s += t
-        totals.c += t
+        totals.g += same
+        totals.s += same + late
+        totals.c += same + late
         return []
     lines: list[Line] = []
-    g = _gate(book, payee, component, j, t=t, totals=totals, lines=lines)
+    g = _gate(book, payee, component, j, t=same, totals=totals, lines=lines)
     totals.g += g
     p = _cap_and_floor(book, component, g, lines)
-    _year_cap(book, payee, component, j, p=p, totals=totals, lines=lines)
+    _year_cap(book, payee, component, j, p=p + late, totals=totals, lines=lines)
     return lines
 
 
@@ -320,13 +357,21 @@ def _bonus_line(book: Book, row: CreditRow, component: Bonus) -> Line:
     basis, _ = book.shown(component.measure, row.amount.amount)
     return Line(
         kind="bonus",
-        amount=book.money(component.amount),
+        amount=_per_row(book, row, component),
         component=component.id,
         transaction=row.transaction.id,
         date=row.date,
         credit=row.kind,
         basis=basis,
     )
+
+
+def _per_row(book: Book, row: CreditRow, component: Bonus) -> Money:
+    """What a qualifying row pays: the amount times the row's count (decision D26).
+
+    +1 for a positive credit, -1 for a negative one (a refund reverses a SPIF), 0 for 0.
+    """
+    return book.money(component.amount * sign(row.amount.amount))
 
 
 def _bonus_clawback(book: Book, row: CreditRow, component: Bonus) -> Line | None:
@@ -339,7 +384,7 @@ def _bonus_clawback(book: Book, row: CreditRow, component: Bonus) -> Line | None
     basis, _ = book.shown(component.measure, row.amount.amount)
     return Line(
         kind="clawback",
-        amount=-book.money(component.amount),
+        amount=-_per_row(book, row, component),
         component=component.id,
         transaction=row.transaction.id,
         date=cancelled,
@@ -357,7 +402,9 @@ def _period_bonus(
     if not book.on_plan(payee, j):
         return []
     end = book.prepared.periods[j].end
-    if not any(row.cancelled is None or row.cancelled > end for row in rows):
+    # The rows standing at the period's end must count above 0: refunds count -1 (D26).
+    standing = (row for row in rows if row.cancelled is None or row.cancelled > end)
+    if sum(sign(row.amount.amount) for row in standing) <= 0:
         return []
     return [Line(kind="bonus", amount=book.money(component.amount), component=component_id)]
 

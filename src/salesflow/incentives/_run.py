@@ -9,8 +9,12 @@ changes in place: `Ledger.record` returns a new ledger.
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left
+from collections.abc import ItemsView, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import compress, count, repeat
+from operator import is_
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, NoReturn, TypeVar, final
 
@@ -21,7 +25,7 @@ from salesflow.money import Money
 from ._schedule import tidy
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Sequence
 
     import pandas as pd
 
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
 
     from ._statement import Line, Statement
 
-__all__ = ["EarnedKey", "Ledger", "PayoutRun", "money_text"]
+__all__ = ["BuiltOnUse", "EarnedKey", "Ledger", "PayoutRun", "money_text"]
 
 EarnedKey = tuple[str, str, str]
 """(payee, component id, period label): the key of what a component earned."""
@@ -46,8 +50,75 @@ def money_text(value: Money) -> str:
     return f"{tidy(value.amount, value.currency.minor_units):f}"
 
 
-def _frozen(mapping: Mapping[K, V]) -> MappingProxyType[K, V]:
+def _frozen(mapping: Mapping[K, V]) -> Mapping[K, V]:
+    if isinstance(mapping, BuiltOnUse):
+        return mapping  # read-only already
     return MappingProxyType(dict(mapping))
+
+
+@final
+class BuiltOnUse(Mapping[K, V]):
+    """A read-only mapping whose items are computed on first use, then kept.
+
+    The batch engine's `PayoutRun.earned` is one: a cell per payee, component and
+    period, made from the run's arrays only when the mapping is read (by
+    `Ledger.record`, say), not while the statements are built. It behaves as the dict
+    it holds: equal to any mapping with the same items.
+
+    >>> earned = BuiltOnUse(lambda: {("ann", "commission", "FY2027-M01"): 1})
+    >>> earned == {("ann", "commission", "FY2027-M01"): 1}, len(earned)
+    (True, 1)
+    """
+
+    __slots__ = ("_build", "_items")
+
+    def __init__(self, build: Callable[[], dict[K, V]]) -> None:
+        """Hold ``build``: called once, on first use, for the items."""
+        self._build: Callable[[], dict[K, V]] | None = build
+        self._items: dict[K, V] | None = None
+
+    def _mapping(self) -> dict[K, V]:
+        if self._items is None:
+            build, self._build = self._build, None
+            assert build is not None  # noqa: S101 - dropped only once the items are kept
+            self._items = build()
+        return self._items
+
+    def __getitem__(self, key: K) -> V:
+        """The value of ``key``."""
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[K]:
+        """The keys."""
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        """The number of items."""
+        return len(self._mapping())
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a mapping with the same items."""
+        if isinstance(other, BuiltOnUse):
+            other = other._mapping()
+        return self._mapping() == other
+
+    __hash__ = None  # type: ignore[assignment]  # equality by content, as a dict
+
+    def __repr__(self) -> str:
+        """As the dict it holds."""
+        return f"{type(self).__name__}({self._mapping()!r})"
+
+    def keys(self) -> KeysView[K]:
+        """The keys, as the dict's view."""
+        return self._mapping().keys()
+
+    def values(self) -> ValuesView[V]:
+        """The values, as the dict's view."""
+        return self._mapping().values()
+
+    def items(self) -> ItemsView[K, V]:
+        """The items, as the dict's view."""
+        return self._mapping().items()
 
 
 @final
@@ -67,7 +138,8 @@ class PayoutRun:
         earned: What each component earned, per (payee, component, period label),
             for every payee with a statement and every period in ``periods``; only
             nonzero amounts are held (a missing key is zero). Recalculation,
-            adjustment and draw lines are not part of it.
+            adjustment and draw lines are not part of it. A read-only mapping; the
+            batch engine's (a `BuiltOnUse`) makes its items when first read.
         draw_balances: The recoverable draw each payee with a statement still owes
             after ``period``; only nonzero balances are held.
     """
@@ -95,9 +167,10 @@ class PayoutRun:
         Raises:
             KeyError: ``payee`` has no statement in this run (not on the plan).
         """
-        for statement in self.statements:
-            if statement.payee == payee:
-                return statement
+        statements = self.statements
+        at = bisect_left(statements, payee, key=_payee)  # sorted by payee
+        if at < len(statements) and statements[at].payee == payee:
+            return statements[at]
         msg = f"{payee!r} has no statement for plan {self.plan!r} in {self.period}"
         raise KeyError(msg)
 
@@ -301,6 +374,33 @@ class Ledger:
             return amount
         currency = self._state.recorded.get((payee, plan, period))
         return None if currency is None else Money.zero(currency)
+
+    def stated_many(
+        self, plan: str, component: str, payees: Sequence[str], periods: Sequence[str]
+    ) -> list[Money | None]:
+        """`stated` for every payee and period at once (the batch engine's recalculation).
+
+        Returns:
+            ``len(payees) * len(periods)`` items, payee-major: the item of
+            ``payees[i]`` and ``periods[j]`` is ``stated(payees[i], plan, component,
+            periods[j])``.
+
+        >>> Ledger().stated_many("ae", "commission", ["ann", "bo"], ["FY2027-M01"])
+        [None, None]
+        """
+        state = self._state
+        amounts, recorded = state.amounts, state.recorded
+        keys = [(p, plan, component, k) for p in payees for k in periods]
+        found = list(map(amounts.get, keys))
+        zeros: dict[str, Money] = {}
+        for at in list(compress(count(), map(is_, found, repeat(None)))):
+            payee, period = payees[at // len(periods)], periods[at % len(periods)]
+            code = recorded.get((payee, plan, period))
+            if code is not None:
+                if code not in zeros:
+                    zeros[code] = Money.zero(code)
+                found[at] = zeros[code]
+        return found
 
     def draw_balance(self, payee: str, plan: str) -> Money | None:
         """The recoverable draw ``payee`` still owes under ``plan``; ``None``: nothing."""

@@ -7,11 +7,14 @@ fields by one function, never stored separately by an engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, final
+from collections import deque
+from dataclasses import MISSING, dataclass, fields
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, final
 
 if TYPE_CHECKING:
     import datetime as dt
+    from collections.abc import Callable, Iterable, Mapping, Sequence
     from decimal import Decimal
 
     from salesflow.errors import Problem
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
     from ._explain import Locale
     from ._plan import CreditKind
 
-__all__ = ["Line", "LineKind", "Statement"]
+__all__ = ["Line", "LineKind", "Statement", "lines_from_columns", "statements_from_columns"]
 
 LineKind = Literal[
     "credit",
@@ -138,3 +141,65 @@ class Statement:
     lines: tuple[Line, ...]
     total: Money
     problems: tuple[Problem, ...] = ()
+
+
+T = TypeVar("T", Line, Statement)
+
+
+def lines_from_columns(
+    count: int, columns: Mapping[str, Sequence[object]], **same: object
+) -> list[Line]:
+    """``count`` lines built field by field: what the batch engine's statements use.
+
+    Equal to ``[Line(**{name: column[i] for name, column in columns.items()}, **same)
+    for i in range(count)]``, in less than half the time: each field is set on every
+    line in one C-level pass.
+
+    Args:
+        count: The number of lines.
+        columns: Per field, one value per line.
+        same: Per field, the one value of every line. Fields in neither take their
+            default; ``kind`` and ``amount`` have none and must be given.
+
+    Raises:
+        TypeError: A field that `Line` does not have, or one without a default missing.
+    """
+    return _from_columns(Line, count, columns, same)
+
+
+def statements_from_columns(
+    count: int, columns: Mapping[str, Sequence[object]], **same: object
+) -> list[Statement]:
+    """`lines_from_columns` for `Statement` objects."""
+    return _from_columns(Statement, count, columns, same)
+
+
+def _from_columns(
+    kind: type[T], count: int, columns: Mapping[str, Sequence[object]], same: Mapping[str, object]
+) -> list[T]:
+    # The slots' own setters bypass the frozen __setattr__, as the generated __init__
+    # does through object.__setattr__; neither class has a __post_init__ to call.
+    slots = _SLOTS[kind]
+    unknown = (columns.keys() | same.keys()) - slots.keys()
+    if unknown:
+        msg = f"{kind.__name__} has no field {min(unknown)!r}"
+        raise TypeError(msg)
+    made: list[T] = list(map(object.__new__, repeat(kind, count)))
+    for name, (default, set_slot) in slots.items():
+        values: Iterable[object] | None = columns.get(name)
+        if values is None:
+            value = same.get(name, default)
+            if value is MISSING:
+                msg = f"{kind.__name__} needs {name!r}"
+                raise TypeError(msg)
+            values = repeat(value, count)
+        deque(map(set_slot, made, values), maxlen=0)
+    return made
+
+
+def _slots(kind: type[Line | Statement]) -> dict[str, tuple[object, Callable[[Any, Any], None]]]:
+    assert not hasattr(kind, "__post_init__")  # noqa: S101 - the bulk path would skip it
+    return {item.name: (item.default, kind.__dict__[item.name].__set__) for item in fields(kind)}
+
+
+_SLOTS: Final = {Line: _slots(Line), Statement: _slots(Statement)}

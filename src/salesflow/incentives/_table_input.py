@@ -415,10 +415,7 @@ class TransactionTable:
 
     def ids_of(self, rows: NDArray[np.intp]) -> list[str]:
         """The ids of transactions ``rows`` as lines show them."""
-        picked = self.ids[rows]
-        if picked.dtype.kind in "iu":
-            return [str(value) for value in picked.tolist()]
-        return [str(value) for value in picked.tolist()]
+        return list(map(str, self.ids[rows].tolist()))
 
     def records(self, schema: Schema | None = None) -> Iterator[Transaction]:
         """The transactions as records, in order (what the reference engine reads).

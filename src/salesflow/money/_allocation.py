@@ -18,12 +18,13 @@ import numbers
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from itertools import repeat
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from salesflow.errors import InvalidValueError, Location
 
 from ._exact import EXACT
-from ._money import Money, new_money
+from ._money import Money, new_moneys
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -221,5 +222,6 @@ def _total(total: object) -> int:
 
 
 def _to_money(units: list[int], currency: Currency) -> list[Money]:
-    places = -currency.minor_units
-    return [new_money(Decimal(unit).scaleb(places, EXACT), currency) for unit in units]
+    # n x 10**-places is n with exponent -places, exactly: Decimal(n).scaleb(-places).
+    unit = Decimal(1).scaleb(-currency.minor_units)
+    return new_moneys(list(map(EXACT.multiply, units, repeat(unit))), currency)

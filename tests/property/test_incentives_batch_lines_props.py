@@ -1,0 +1,47 @@
+"""Property tests: the statement lines the batch engine builds in bulk (`_batch_lines`)
+are, payee by payee, the lines each component gives one payee at a time
+(`Paid.lines`), and a range of payees gives what its payees give one by one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import assume, given, settings
+
+from salesflow.errors import SalesflowError
+from salesflow.incentives import Ledger, PayoutColumns, calculate_columns
+from salesflow.incentives._batch_lines import component_lines
+
+from strategies.incentive_plans import Scenario, scenarios
+
+
+def _columns(scenario: Scenario) -> PayoutColumns | None:
+    arguments: dict[str, Any] = scenario.arguments()
+    try:
+        return calculate_columns(**arguments, ledger=Ledger())
+    except SalesflowError:
+        return None  # bad input is the engines' error test's, not this one's
+
+
+@settings(max_examples=60)
+@given(scenarios(kinds=("commission", "clawed", "bonus")))
+def test_bulk_commission_lines_are_each_payees_own_lines(scenario: Scenario) -> None:
+    columns = _columns(scenario)
+    assume(columns is not None and columns.payees)
+    assert columns is not None
+    count = len(columns.payees)
+    for paid in columns._paid.values():
+        every = component_lines(paid, 0, count)
+        for position in range(count):
+            own = [
+                line
+                for line in paid.lines(position)
+                if line.kind in {"credit", "gate"} or not line.amount.amount.is_zero()
+            ]
+            assert every.lines[position] == own
+            one = component_lines(paid, position, position + 1)
+            assert one.lines == [own]
+            # What the bulk lines pay, plus the rest, is what the lines pay.
+            paid_units = sum(int(line.amount.amount * 100) for line in own)
+            rest_units = sum(int(line.amount.amount * 100) for line in every.rest[position])
+            assert int(every.minor[position]) + rest_units == paid_units
