@@ -1,6 +1,11 @@
-"""Property tests: the statement lines the batch engine builds in bulk (`_batch_lines`)
-are, payee by payee, the lines each component gives one payee at a time
-(`Paid.lines`), and a range of payees gives what its payees give one by one."""
+"""Property tests: the statement lines the batch engine builds in bulk (`_batch_lines`).
+
+A range of payees gives, payee by payee, what each payee's own one-payee range gives;
+those are the component's lines (`Paid.lines`, the commission's built by the same
+builders) less the zero lines a statement does not show; and what the lines built from
+minor units pay plus the rest is what the lines pay. That the lines equal the reference
+engine's is `test_incentives_engines_props`'s (statement for statement).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ def _columns(scenario: Scenario) -> PayoutColumns | None:
 
 @settings(max_examples=60)
 @given(scenarios(kinds=("commission", "clawed", "bonus")))
-def test_bulk_commission_lines_are_each_payees_own_lines(scenario: Scenario) -> None:
+def test_bulk_lines_of_a_range_are_each_payees_own_shown_lines(scenario: Scenario) -> None:
     columns = _columns(scenario)
     assume(columns is not None and columns.payees)
     assert columns is not None

@@ -8,9 +8,9 @@ per payee as an integer sum. The other components' lines come from `Paid.lines`.
 Recalculation lines compare every payee's recomputed earnings with the ledger's in one
 pass; only the cells that differ go through the line-by-line comparison.
 
-The figures are those `._batch_pay` gives line by line; a range of one payee gives
-that payee's lines, the whole range every payee's (`PayoutColumns.statement`,
-`PayoutColumns.run`).
+A range of one payee gives that payee's lines, the whole range every payee's
+(`PayoutColumns.statement`, `PayoutColumns.run`); a commission's `Paid.lines` is
+`commission_lines`, built by the same column builders.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ import numpy as np
 from salesflow.money import EXACT, Money, from_minor_units_array
 
 from ._batch_credit import KIND_NAMES
-from ._batch_pay import _SCALE_PLACES, _CommissionPaid, _dates, _rates_of, _tiers_between
+from ._batch_pay import _CommissionPaid
+from ._plan import Commission
+from ._reference_book import find_component
 from ._statement import Line, lines_from_columns
 
 if TYPE_CHECKING:
@@ -43,8 +45,9 @@ if TYPE_CHECKING:
     from ._batch_rating import LineDetails
     from ._run import Ledger
 
-__all__ = ["ComponentLines", "component_lines", "recalculations"]
+__all__ = ["ComponentLines", "commission_lines", "component_lines", "recalculations"]
 
+_SCALE_PLACES: Final = 6  # rating's P is held times 10**6
 _ALWAYS_SHOWN: Final = ("credit", "gate")  # a zero credit or closed gate still explains
 _KINDS: Final = np.array(KIND_NAMES, dtype=object)
 _AMOUNT: Final = attrgetter("amount")
@@ -73,6 +76,22 @@ def component_lines(paid: Paid, first: int, stop: int) -> ComponentLines:
         return _commission_lines(paid, first, stop)
     lines = [[line for line in paid.lines(p) if _shown(line)] for p in range(first, stop)]
     return ComponentLines(lines, np.zeros(stop - first, dtype=np.int64), lines)
+
+
+def commission_lines(paid: _CommissionPaid, position: int) -> list[Line]:
+    """Statement payee ``position``'s commission lines in the period, zero kept.
+
+    Its credit lines, its clawbacks, then the period-level lines (`Paid.lines`).
+    """
+    credited = paid.credit_order[
+        int(paid.credit_bounds[position]) : int(paid.credit_bounds[position + 1])
+    ]
+    back = paid.back_order[int(paid.back_bounds[position]) : int(paid.back_bounds[position + 1])]
+    return (
+        _credit_lines(paid, credited)
+        + _clawback_lines(paid, back)
+        + paid.extra.lines(paid.context, paid.id, position)
+    )
 
 
 def recalculations(
@@ -240,6 +259,21 @@ def _tiers_and_rates(
     return list(map(tiers.__getitem__, picks)), list(map(rates.__getitem__, picks))
 
 
+def _rates_of(context: Context, component_id: str, version: int) -> tuple[Decimal, ...]:
+    """The tier rates of a commission in plan version ``version``."""
+    component = find_component(context.versions.plans[version], component_id)
+    assert isinstance(component, Commission)  # noqa: S101 - rated by a commission
+    return tuple(tier.rate for tier in component.table.tiers)
+
+
+def _tiers_between(first: int, last: int, low: int, high: int) -> tuple[int, ...]:
+    """`_rating._bands_between` from the tiers of ``|low|`` and ``|high|``."""
+    if (low < 0 < high) or (high < 0 < low):
+        return tuple(range(max(first, last) + 1))
+    step = 1 if last >= first else -1
+    return tuple(range(first, last + step, step))
+
+
 def _money_where(
     units: NDArray[np.int64], mask: NDArray[np.bool_], otherwise: Money | None, currency: Currency
 ) -> list[Money | None]:
@@ -254,9 +288,10 @@ def _money_where(
 
 
 def _days(numbers: Ints) -> list[dt.date]:
-    """`_batch_pay._dates`, converting each distinct day once."""
+    """Day numbers (since 1970) as `datetime.date`, converting each distinct day once."""
     unique, inverse = np.unique(numbers, return_inverse=True)
-    return list(map(_dates(unique).__getitem__, inverse.reshape(-1).tolist()))
+    dates: list[dt.date] = unique.astype("datetime64[D]").tolist()
+    return list(map(dates.__getitem__, inverse.reshape(-1).tolist()))
 
 
 def _decimals(units: NDArray[np.int64], exponent: int) -> list[Decimal]:

@@ -31,7 +31,6 @@ from ._plan import Bonus, Commission, Contest, Milestone, Pool, Scorecard
 from ._reference_book import as_decimal, find_component
 from ._reference_pay import curve
 from ._statement import Line
-from ._table_input import NO_DAY
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Context", "Paid", "pay"]
 
-_SCALE_PLACES: Final = 6  # rating's P is held times 10**6
 _EPOCH: Final = dt.date(1970, 1, 1)
 
 
@@ -257,8 +255,6 @@ class _CommissionPaid:
         back = self.lines_.clawback
         at_k = back[self.lines_.clawback_period == k]
         self.back_order, self.back_bounds = _subset_by_payee(self.payee_of_line, at_k, size[0])
-        self._credits: _CreditLines | None = None
-        self._clawbacks: _CreditLines | None = None
 
     def earned(self) -> NDArray[np.int64]:
         """E = t + earlier windows' clawbacks + the gate, cap, floor and yearly cap lines."""
@@ -267,103 +263,12 @@ class _CommissionPaid:
 
     def lines(self, position: int) -> list[Line]:
         """Credit lines, clawbacks, then the period-level lines, in the period."""
-        if self._credits is None:
-            self._credits = _CreditLines(self, self.credit_order)
-            self._clawbacks = _CreditLines(self, self.back_order)
-        assert self._clawbacks is not None  # noqa: S101 - built with the credits
-        lo, hi = int(self.credit_bounds[position]), int(self.credit_bounds[position + 1])
-        result = self._credits.credit_lines(lo, hi)
-        lo, hi = int(self.back_bounds[position]), int(self.back_bounds[position + 1])
-        result += self._clawbacks.clawback_lines(lo, hi)
-        return result + self.extra.lines(self.context, self.id, position)
+        from ._batch_lines import commission_lines  # noqa: PLC0415 - builds on this module
 
-
-@final
-class _CreditLines:
-    """The figures of some credit lines as Python values, built in one pass each."""
-
-    def __init__(self, paid: _CommissionPaid, lines: Ints) -> None:
-        context = paid.context
-        rated = paid.lines_.rated
-        rows = context.rows
-        row = rated.row[lines]
-        self.id = paid.id
-        self.money = context.money
-        self.ids = context.table.ids_of(rows.tx[row])
-        self.kinds = [KIND_NAMES[k] for k in rows.kind[row].tolist()]
-        self.days = _dates(rows.day[row])
-        gone = rows.gone[row]
-        self.gone = _dates(gone) if len(lines) and bool(np.all(gone != NO_DAY)) else []
-        self.credit = rows.amount[row].tolist()
-        self.amount = rated.amount[lines].tolist()
-        self.uncapped = rated.uncapped[lines].tolist()
-        details = rated.details.take(lines)
-        self.before = details.before.tolist()
-        self.tier_before = details.tier_before.tolist()
-        self.tier_after = details.tier_after.tolist()
-        self.exact = details.exact.tolist()
-        found: dict[int, tuple[Decimal, ...]] = {}
-        self.rates = [
-            found.get(v) or found.setdefault(v, _rates_of(context, paid.id, v))
-            for v in rated.version[lines].tolist()
-        ]
-        self.places = -(context.currency.minor_units + _SCALE_PLACES)
-
-    def credit_lines(self, lo: int, hi: int) -> list[Line]:
-        money = self.money
-        zero = money(0)
-        result: list[Line] = []
-        for i in range(lo, hi):
-            before, credit = self.before[i], self.credit[i]
-            tiers = _tiers_between(self.tier_before[i], self.tier_after[i], before, before + credit)
-            rates = self.rates[i]
-            amount, uncapped = self.amount[i], self.uncapped[i]
-            result.append(
-                Line(
-                    kind="credit",
-                    amount=money(amount),
-                    component=self.id,
-                    transaction=self.ids[i],
-                    date=self.days[i],
-                    credit=self.kinds[i],  # type: ignore[arg-type]
-                    basis=money(credit),
-                    before=money(before) if before else zero,
-                    tiers=tiers,
-                    rates=tuple(rates[t] for t in tiers),
-                    exact=Decimal(self.exact[i]).scaleb(self.places, EXACT),
-                    capped_from=money(uncapped) if uncapped != amount else None,
-                )
-            )
-        return result
-
-    def clawback_lines(self, lo: int, hi: int) -> list[Line]:
-        money = self.money
-        return [
-            Line(
-                kind="clawback",
-                amount=money(-self.amount[i]),
-                component=self.id,
-                transaction=self.ids[i],
-                date=self.gone[i],
-                credit=self.kinds[i],  # type: ignore[arg-type]
-                basis=money(self.credit[i]),
-            )
-            for i in range(lo, hi)
-        ]
-
-
-def _rates_of(context: Context, component_id: str, version: int) -> tuple[Decimal, ...]:
-    component = find_component(context.versions.plans[version], component_id)
-    assert isinstance(component, Commission)  # noqa: S101 - rated by a commission
-    return tuple(tier.rate for tier in component.table.tiers)
+        return commission_lines(self, position)
 
 
 _DATES: dict[int, dt.date] = {}
-
-
-def _dates(numbers: Ints) -> list[dt.date]:
-    """Day numbers as `datetime.date` objects (one conversion per distinct day)."""
-    return [_date(number) for number in numbers.tolist()]
 
 
 def _commission(context: Context, component_id: str) -> Paid:
@@ -376,14 +281,6 @@ def _subset_by_payee(payee_of_line: Ints, lines: Ints, payees: int) -> tuple[Int
     order = np.argsort(owners, kind="stable")
     bounds = np.searchsorted(owners[order], np.arange(payees + 1))
     return lines[order], bounds
-
-
-def _tiers_between(first: int, last: int, low: int, high: int) -> tuple[int, ...]:
-    """`_rating._bands_between` from the tiers of ``|low|`` and ``|high|``."""
-    if (low < 0 < high) or (high < 0 < low):
-        return tuple(range(max(first, last) + 1))
-    step = 1 if last >= first else -1
-    return tuple(range(first, last + step, step))
 
 
 def _date(number: int) -> dt.date:

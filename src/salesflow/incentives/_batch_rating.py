@@ -290,13 +290,13 @@ def _events(
     if cancels.size:
         sale = event < count
         # A cancel event stands for its row, and carries the row's amount negated.
-        backs = ~sale
+        backs = np.flatnonzero(~sale)
         event[backs] = cancels[event[backs] - count]
-        signed = amount[event]
-        np.negative(signed, out=signed, where=backs)
+        signed = amount.take(event)
+        signed[backs] *= -1
         del backs
     else:
-        signed = amount[event]
+        signed = amount.take(event)
     start = np.empty(len(event), dtype=bool)
     start[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
@@ -377,19 +377,12 @@ def _grouped_cumsum(values: NDArray[np.int64], start: NDArray[np.bool_]) -> NDAr
     largest = max(abs(int(values.max())), abs(int(values.min())))
     if largest * len(values) >= _SAFE:  # only then could a running total leave int64
         _check_exact(values, start)
-    with np.errstate(over="ignore"):
-        np.cumsum(values, out=values)
-        starts = np.flatnonzero(start)
-        offset = np.zeros(len(starts), dtype=np.int64)
-        offset[1:] = values[starts[1:] - 1]
-        # Each value less the total before its group, block by block (no full-size copy).
-        seen = 0
-        for lo in range(0, len(values), _BLOCK):
-            hi = lo + _BLOCK
-            group = np.cumsum(start[lo:hi]) + (seen - 1)
-            seen = int(group[-1]) + 1
-            values[lo:hi] -= offset[group]
-        return values
+    # Each group's first value less the previous group's total: one running sum then
+    # restarts at every group (wrapping int64 arithmetic is exact where the sums fit).
+    starts = np.flatnonzero(start)
+    totals = np.add.reduceat(values, starts)
+    values[starts[1:]] -= totals[:-1]
+    return np.cumsum(values, out=values)
 
 
 def _check_exact(values: NDArray[np.int64], start: NDArray[np.bool_]) -> None:
@@ -459,8 +452,7 @@ def _steps(
         out = step[lo:hi]
         out[0] = r[0] - previous
         np.subtract(r[1:], r[:-1], out=out[1:])
-        first = events.start[lo:hi]
-        out[first] = r[first]
+        np.copyto(out, r, where=events.start[lo:hi])
         previous = int(r[-1])
     return step
 
