@@ -18,7 +18,7 @@ from salesflow.errors import DefinitionError, Location, ParseError, Problem, Sev
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["load_model", "read_yaml", "validation_problems"]
+__all__ = ["load_model", "read_mapping", "read_yaml", "validation_problems"]
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -94,3 +94,28 @@ def read_yaml(text: str, *, source: str = "<text>") -> object:
     except yaml.YAMLError as err:
         msg = f"not valid YAML: {err}"
         raise ParseError(msg, code="definition.yaml", location=Location(path=source)) from None
+
+
+def read_mapping(text: str, *, source: str, what: str) -> dict[str, object]:
+    """`read_yaml` for a definition, which must be a mapping of fields.
+
+    Args:
+        text: The YAML or JSON text.
+        source: The document's root path (``"plan"``): the location and the code prefix.
+        what: The definition's name for the message (``"a rate table"``).
+
+    Raises:
+        ParseError: the text is not valid YAML, with its line and column.
+        DefinitionError: the text holds something else than a mapping
+            (code ``<source>.not_a_mapping``).
+
+    >>> read_mapping("- a", source="plan", what="a plan")
+    Traceback (most recent call last):
+    ...
+    salesflow.errors.DefinitionError: plan: a plan is a mapping of fields, not list
+    """
+    parsed = read_yaml(text, source=source)
+    if not isinstance(parsed, dict):
+        msg = f"{what} is a mapping of fields, not {type(parsed).__name__}"
+        raise DefinitionError(msg, code=f"{source}.not_a_mapping", location=Location(path=source))
+    return parsed

@@ -1,10 +1,16 @@
-"""Optional interop with pandas, imported only when asked for."""
+"""Optional dependencies (pandas, matplotlib), imported only when asked for."""
 
 from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["require_pandas"]
+__all__ = ["require_matplotlib", "require_pandas"]
+
+
+def _require(module: str, extra: str, message: str) -> None:
+    if importlib.util.find_spec(module) is None:
+        msg = f"{message}: pip install 'salesflow[{extra}]'"
+        raise ImportError(msg)
 
 
 def require_pandas() -> None:
@@ -13,6 +19,13 @@ def require_pandas() -> None:
     Raises:
         ImportError: pandas is not installed.
     """
-    if importlib.util.find_spec("pandas") is None:
-        msg = "this needs pandas: pip install 'salesflow[dataframe]'"
-        raise ImportError(msg)
+    _require("pandas", "dataframe", "this needs pandas")
+
+
+def require_matplotlib() -> None:
+    """Check matplotlib can be imported; else an ImportError that names the extra.
+
+    Raises:
+        ImportError: matplotlib is not installed.
+    """
+    _require("matplotlib", "plot", "plots need matplotlib")

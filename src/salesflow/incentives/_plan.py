@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from salesflow._definitions import read_yaml, validation_problems
+from salesflow._definitions import read_mapping, validation_problems
 from salesflow.errors import (
     DefinitionError,
     ExpressionSyntaxError,
@@ -760,11 +760,7 @@ def load_plan(data: str | Mapping[str, object] | Plan) -> Plan:
     if isinstance(data, Plan):
         return data
     if isinstance(data, str):
-        parsed = read_yaml(data, source="plan")
-        if not isinstance(parsed, dict):
-            msg = f"a plan is a mapping of fields, not {type(parsed).__name__}"
-            raise DefinitionError(msg, code="plan.not_a_mapping", location=Location(path="plan"))
-        data = parsed
+        data = read_mapping(data, source="plan", what="a plan")
     try:
         plan = Plan.model_validate(data, context={_DEFER: True})
     except ValidationError as err:

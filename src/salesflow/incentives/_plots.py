@@ -7,13 +7,13 @@ returns the `Axes` (its figure is ``ax.figure``).
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 
+from salesflow._interop import require_matplotlib
 from salesflow.errors import InvalidValueError, Location
 from salesflow.money import Money
 
@@ -27,21 +27,10 @@ if TYPE_CHECKING:
     from ._plan import Plan
     from ._simulate import Simulation
 
-__all__ = ["plot_distribution", "plot_payout_curve", "require_matplotlib"]
+__all__ = ["plot_distribution", "plot_payout_curve"]
 
 _Amount = Money | Decimal | int | str
 _TOTAL: Final = "total"
-
-
-def require_matplotlib() -> None:
-    """Check matplotlib can be imported; else an ImportError that names the extra.
-
-    Raises:
-        ImportError: matplotlib is not installed.
-    """
-    if importlib.util.find_spec("matplotlib") is None:
-        msg = "plots need matplotlib: pip install 'salesflow[plot]'"
-        raise ImportError(msg)
 
 
 def _axes(ax: Axes | None) -> Axes:

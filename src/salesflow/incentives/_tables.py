@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from salesflow._definitions import read_yaml, validation_problems
+from salesflow._definitions import read_mapping, validation_problems
 from salesflow.errors import DefinitionError, Location, Problem, Severity
 
 if TYPE_CHECKING:
@@ -252,7 +252,7 @@ def load_rate_table(data: str | Mapping[str, object] | RateTable) -> RateTable:
     if isinstance(data, RateTable):
         return data
     if isinstance(data, str):
-        data = _mapping(read_yaml(data, source="table"))
+        data = read_mapping(data, source="table", what="a rate table")
     try:
         return RateTable.model_validate(data)
     except ValidationError as err:
@@ -264,13 +264,6 @@ def load_rate_table(data: str | Mapping[str, object] | RateTable) -> RateTable:
         edges = [_read_edges(raw) for raw in _raw_tiers(data)]
         shape = table_problems(edges, data.get("basis", "amount"), path="table")
     raise DefinitionError.from_problems(_in_document_order(problems + shape))
-
-
-def _mapping(parsed: object) -> Mapping[str, object]:
-    if not isinstance(parsed, dict):
-        msg = f"a rate table is a mapping of fields, not {type(parsed).__name__}"
-        raise DefinitionError(msg, code="table.not_a_mapping", location=Location(path="table"))
-    return parsed
 
 
 def _raw_tiers(data: Mapping[str, object]) -> list[object]:

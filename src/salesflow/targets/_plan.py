@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Self, final
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
-from salesflow._definitions import load_model, read_yaml
-from salesflow.errors import DefinitionError, Location
+from salesflow._definitions import load_model, read_mapping
 from salesflow.money import Currency, Money
 from salesflow.periods import BusinessCalendar, FiscalCalendar, Grain
 
@@ -222,9 +221,5 @@ def load_plan(data: str | Mapping[str, object] | TargetPlan) -> TargetPlan:
     ...
     """
     if isinstance(data, str):
-        parsed = read_yaml(data, source="plan")
-        if not isinstance(parsed, dict):
-            msg = f"a plan is a mapping of fields, not {type(parsed).__name__}"
-            raise DefinitionError(msg, code="plan.not_a_mapping", location=Location(path="plan"))
-        data = parsed
+        data = read_mapping(data, source="plan", what="a plan")
     return load_model(TargetPlan, data, path="plan", code="plan")
