@@ -1,10 +1,10 @@
-"""Optional dependencies (pandas, matplotlib), imported only when asked for."""
+"""Optional dependencies (pandas, pyarrow, matplotlib), imported only when asked for."""
 
 from __future__ import annotations
 
 import importlib.util
 
-__all__ = ["require_matplotlib", "require_pandas"]
+__all__ = ["require_matplotlib", "require_pandas", "require_pyarrow"]
 
 
 def _require(module: str, extra: str, message: str) -> None:
@@ -20,6 +20,15 @@ def require_pandas() -> None:
         ImportError: pandas is not installed.
     """
     _require("pandas", "dataframe", "this needs pandas")
+
+
+def require_pyarrow() -> None:
+    """Check pyarrow can be imported; else an ImportError that names the extra.
+
+    Raises:
+        ImportError: pyarrow is not installed.
+    """
+    _require("pyarrow", "arrow", "this needs pyarrow")
 
 
 def require_matplotlib() -> None:

@@ -33,6 +33,7 @@ SMALL = {
         "20",
     ],
     "bench_simulate.py": ["--scenarios", "2000", "--payees", "100", "--check-scenarios", "500"],
+    "bench_table_input.py": ["--transactions", "20000", "--payees", "200", "--repeat", "1"],
     "bench_targets.py": ["--persons", "2000"],
     "bench_workflow.py": ["--fires", "2000", "--states", "200", "--transitions", "1000"],
 }

@@ -3,11 +3,14 @@
 A `TransactionTable` holds the same facts as a sequence of `Transaction` records, one
 numpy column per attribute, so a million transactions cost a few arrays rather than a
 million objects. Build one from records (`TransactionTable.from_records`), from a
-pandas DataFrame (`TransactionTable.from_frame`, the ``[dataframe]`` extra) or from
-arrays (`TransactionTable.from_arrays`). Each row is checked as a `Transaction` would
-be, and a bad row is named by its index (``transactions[7].cancelled``); checks over
-the whole set (duplicate ids, splits that do not sum to 1, a missing exchange rate)
-are the engine's, with the same errors for records and tables.
+pandas DataFrame (`TransactionTable.from_frame`, the ``[dataframe]`` extra), from Arrow
+data (`TransactionTable.from_arrow`, the ``[arrow]`` extra) or from arrays
+(`TransactionTable.from_arrays`); the frame and Arrow readers (in `_table_readers`,
+which imports this module) turn their columns into what `from_arrays` takes, and
+`from_arrays` checks them. Each row is checked as a `Transaction` would be, and a bad
+row is named by its index (``transactions[7].cancelled``); checks over the whole set
+(duplicate ids, splits that do not sum to 1, a missing exchange rate) are the engine's,
+with the same errors for records and tables.
 
 Payees and currencies are held as codes into small tuples (``payees``,
 ``currencies``), like a categorical column.
@@ -19,11 +22,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, final
+from typing import TYPE_CHECKING, Any, Final, Protocol, final
 
 import numpy as np
 
-from salesflow._interop import require_pandas
 from salesflow.errors import EvaluationError, InvalidValueError, Location, MoneyOverflowError
 from salesflow.expressions import Field, compile_expression
 from salesflow.money import Currency, Money
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     import pandas as pd
+    import pyarrow as pa
     from numpy.typing import ArrayLike, NDArray
 
     from salesflow.expressions import Schema
@@ -52,6 +55,15 @@ MISSING: Final = object()  # a record without a field the table has
 NO_DAY: Final = int(np.iinfo(np.int32).max)
 _BLOCK: Final = 1 << 20
 """The day number of "never" (a transaction not cancelled)."""
+_POWERS_INT64: Final = 18  # 10**18 is the largest power of ten in int64
+
+
+class _ArrowStream(Protocol):
+    """Anything Arrow can read as a stream of record batches (polars, DuckDB, pandas)."""
+
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """An ArrowArrayStream PyCapsule (the Arrow PyCapsule interface)."""
+        ...
 
 
 @final
@@ -195,7 +207,7 @@ class TransactionTable:
         splits: SplitTable,
         off_grid: Mapping[int, Money] | None = None,
     ) -> None:
-        """Hold checked columns; use `from_records`, `from_frame` or `from_arrays`."""
+        """Hold checked columns; use the ``from_*`` constructors."""
         self.ids = ids
         self.dates = dates
         self.amounts = amounts
@@ -345,7 +357,9 @@ class TransactionTable:
                 ``transaction`` (the transaction's id), ``payee``, ``share`` (Decimals
                 or decimal strings) and optionally ``overlay``.
             id: The id column.
-            date: The date column (datetime64, or ``datetime.date`` objects).
+            date: The date column (datetime64, or ``datetime.date`` objects); a
+                tz-aware timestamp counts on its local day, the day of its wall-clock
+                time in its own zone (``2027-01-01 07:00+08:00`` counts on 1 January).
             amount: The amount column: integers are minor units; ``Decimal``, decimal
                 strings or `Money` are amounts (floats are refused).
             currency: The currency column, or a currency code when no such column is
@@ -356,10 +370,15 @@ class TransactionTable:
             fields: The columns plan filters read.
             field_types: Their types, as in `Plan.fields` (see `from_arrays`).
 
+        A column of a ``pd.ArrowDtype`` is read as `from_arrow` reads its Arrow array;
+        ``string[pyarrow]`` and the other pandas dtypes as numpy reads them. A missing
+        id, amount, owner or currency (None, NaN, NA) is refused, naming the row.
+
         Raises:
             ImportError: pandas is not installed.
-            InvalidValueError: as `from_arrays`; a float amount; a split naming no
-                transaction of the frame.
+            InvalidValueError: as `from_arrays`; a float amount; a missing value where
+                one is required (``transactions[3].amount is missing``); a split naming
+                no transaction of the frame.
 
         >>> import pandas as pd
         >>> frame = pd.DataFrame({
@@ -368,15 +387,92 @@ class TransactionTable:
         >>> TransactionTable.from_frame(frame, currency="CNY").amounts.tolist()
         [100000, 25000]
         """
-        require_pandas()
-        return _from_frame(
-            cls,
-            frame,
-            splits,
-            names=(id, date, amount, currency, owner, cancelled),
-            fields=fields,
-            field_types=field_types,
-        )
+        from ._table_readers import frame_columns, read_columns  # noqa: PLC0415 - an import cycle
+
+        names = (id, date, amount, currency, owner, cancelled)
+        sources = frame_columns(frame, splits)
+        return read_columns(cls, *sources, names=names, fields=fields, field_types=field_types)
+
+    @classmethod
+    def from_arrow(  # noqa: PLR0913 - the column names, each with its default
+        cls,
+        data: pa.Table | pa.RecordBatch | _ArrowStream,
+        splits: pa.Table | pa.RecordBatch | _ArrowStream | None = None,
+        *,
+        id: str = "id",  # noqa: A002 - the column's name
+        date: str = "date",
+        amount: str = "amount",
+        currency: str = "currency",
+        owner: str = "owner",
+        cancelled: str | None = "cancelled",
+        fields: Sequence[str] = (),
+        field_types: Mapping[str, str] | None = None,
+    ) -> TransactionTable:
+        """A table from Arrow data (the ``[arrow]`` extra), column by column, without pandas.
+
+        The columns and keywords are `from_frame`'s; the Arrow type of a column says
+        how it is read. Every column may be chunked.
+
+        * ids: strings (``string``, ``large_string``, ``dictionary<string>``) or
+          integers.
+        * dates and cancellations: ``date32``, ``date64`` or ``timestamp`` of any unit.
+          A timestamp counts on the day of its wall-clock time: a naive one on its own
+          day, a tz-aware one on its local day in its own zone, as `from_frame` reads a
+          tz-aware pandas column (``2027-01-01 07:00+08:00`` counts on 1 January, though
+          its instant is 31 December 23:00 UTC). Cast the column to another zone
+          (``pa.timestamp("us", tz="Asia/Shanghai")``) to count on that zone's days.
+        * amounts: ``decimal128``/``decimal256`` are amounts, read exactly from their
+          unscaled integers and scale (more places than the currency's minor units is
+          refused, naming the row); integers are minor units; decimal strings are
+          amounts; floats are refused, as `from_frame` refuses them.
+        * owners, split payees and currencies: strings; a ``dictionary<string>``
+          column is read through its indices and dictionary (the fast path).
+        * fields: ``bool``, integers, floats, decimals (int64 at their scale; a plan
+          field of another scale reads them exactly at its own), ``date32``/``date64``
+          (dates), timestamps (UTC instants), durations and strings; a null is null.
+          A decimal column with values that cannot be int64 at its scale is kept as
+          Decimals, typed by the plan's schema when read.
+
+        A null where a value is required (an id, a date, an amount, an owner, a
+        currency, a split's payee or overlay) is refused, naming the first such row.
+
+        Args:
+            data: One row per transaction: a ``pyarrow.Table``, a ``RecordBatch``, or
+                anything with ``__arrow_c_stream__`` (read with ``pyarrow.table``).
+            splits: Optional, one row per split, in split order: ``transaction`` (the
+                transaction's id), ``payee``, ``share`` (decimals, decimal strings or
+                integers) and optionally ``overlay`` (bool).
+            id: The id column.
+            date: The date column.
+            amount: The amount column.
+            currency: The currency column, or a currency code when no such column is
+                in the table.
+            owner: The owner column.
+            cancelled: The cancellation-date column (null: not cancelled), if any.
+            fields: The columns plan filters read.
+            field_types: Their types, as in `Plan.fields` (see `from_arrays`).
+
+        Raises:
+            ImportError: pyarrow is not installed.
+            InvalidValueError: as `from_frame`; a column of a type that cannot hold what
+                it must, naming the column.
+            MoneyOverflowError: an amount beyond int64 minor units, naming the row.
+
+        >>> import pyarrow as pa
+        >>> data = pa.table({
+        ...     "id": ["t1", "t2"],
+        ...     "date": pa.array([dt.date(2027, 1, 5), dt.date(2027, 2, 1)]),
+        ...     "amount": pa.array([Decimal("1000.00"), Decimal("250.5")], pa.decimal128(12, 2)),
+        ...     "owner": pa.array(["ann", "bo"]).dictionary_encode()})
+        >>> table = TransactionTable.from_arrow(data, currency="CNY")
+        >>> table.amounts.tolist(), table.payees
+        ([100000, 25050], ('ann', 'bo'))
+        """
+        from ._table_readers import arrow_columns, read_columns  # noqa: PLC0415 - an import cycle
+
+        names = (id, date, amount, currency, owner, cancelled)
+        sources = arrow_columns(data, splits)
+        return read_columns(cls, *sources, names=names, fields=fields, field_types=field_types)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -490,9 +586,12 @@ class TransactionTable:
         """The field columns ``names`` of transactions ``rows``, typed for `Expression.mask`.
 
         Object columns (from records) are converted by the field's type in ``schema``;
-        a value missing from a record is null. A value of the wrong type raises the
-        scalar evaluator's error for it, as ``incentives.invalid_field`` naming the
-        transaction (``transactions[4].fields``).
+        a value missing from a record is null. An int or decimal column read for a
+        decimal field of another scale is rescaled to the field's, exactly (an int
+        column of 5 is 5, not 0.5, under ``decimal(1)``). A value of the wrong type, or
+        with more places than the field's scale, raises the scalar evaluator's error
+        for it, as ``incentives.invalid_field`` naming the transaction
+        (``transactions[4].fields``).
 
         Raises:
             InvalidValueError: a value of the wrong type.
@@ -502,11 +601,14 @@ class TransactionTable:
             column = self.fields[name]
             if column.dtype == object:
                 columns[name] = _typed_column(name, column, _field_of(schema, name), rows)
-            elif isinstance(column, np.ma.MaskedArray):
+                continue
+            if isinstance(column, np.ma.MaskedArray):
                 data, mask = np.ma.getdata(column)[rows], np.ma.getmaskarray(column)[rows]
-                columns[name] = np.ma.masked_array(data, mask=mask)
+                picked: Array = np.ma.masked_array(data, mask=mask)
             else:
-                columns[name] = column[rows]
+                picked = column[rows]
+            declared = self.field_types.get(name)
+            columns[name] = _at_field_scale(name, picked, declared, schema, rows)
         return columns
 
     # -- internals ----------------------------------------------------------------------
@@ -656,12 +758,14 @@ def _splits_of_rows(rows: list[tuple[int, int, Decimal, bool]]) -> SplitTable:
 
 def _share_numerators(shares: list[Decimal]) -> tuple[Array, int]:
     """Numerators over one power of ten, exactly: int64 when sums fit, else ints."""
+    distinct = set(shares)  # a few values (0.6, 0.4, 0.5) repeated over many splits
     places = 0
-    for share in shares:
+    for share in distinct:
         exponent = share.normalize().as_tuple().exponent
         if isinstance(exponent, int):
             places = max(places, -exponent)
-    numerators = [int(share.scaleb(places)) for share in shares]
+    numerator = {share: int(share.scaleb(places)) for share in distinct}
+    numerators = [numerator[share] for share in shares]
     if places <= _SHARE_PLACES_INT64:
         return np.array(numerators, dtype=np.int64), places
     column = np.empty(len(numerators), dtype=object)
@@ -755,8 +859,8 @@ def _first_none(array: NDArray[Any]) -> int:
 
 
 def _row_path(what: str, row: int) -> str:
-    if what == "split payee":
-        return f"splits[{row}].payee"
+    if what.startswith("split "):  # "split payee", "split overlay"
+        return f"splits[{row}].{what.removeprefix('split ')}"
     return f"transactions[{row}].{what}"
 
 
@@ -1012,6 +1116,48 @@ def _field_of(schema: Schema | None, name: str) -> Field:
     return found if isinstance(found, Field) else Field.model_validate(found)
 
 
+def _at_field_scale(
+    name: str, column: Array, declared: str | None, schema: Schema, rows: NDArray[np.intp]
+) -> Array:
+    """An int or decimal column at the scale of the schema's decimal field ``name``."""
+    if declared is None or name not in schema.fields:
+        return column
+    field = _field_of(schema, name)
+    given = Field.model_validate(declared)
+    if field.type != "decimal" or given.type not in {"int", "decimal"}:
+        return column
+    shift = (field.scale or 0) - (given.scale or 0)
+    if shift == 0:
+        return column
+    data, nulls = np.ma.getdata(column), np.ma.getmaskarray(column)
+    scaled, exact = _shifted(data.astype(np.int64, copy=False), shift)
+    wrong = np.flatnonzero(~exact & ~nulls)
+    if wrong.size:
+        at = int(wrong[0])
+        value = _python_values(data[at : at + 1], given)[0]
+        _checker(name, field)(int(rows[at]), value)  # raises the scalar evaluator's error
+        msg = f"transactions[{int(rows[at])}]: field {name!r} ({field}): cannot hold {value!r}"
+        raise InvalidValueError(
+            msg,
+            code="incentives.invalid_field",
+            location=Location(path=f"transactions[{int(rows[at])}].fields"),
+        )
+    return np.ma.masked_array(scaled, mask=nulls) if np.ma.isMaskedArray(column) else scaled
+
+
+def _shifted(values: NDArray[np.int64], shift: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """``values * 10**shift``, and where that is exact and within int64 (else 0 there)."""
+    if abs(shift) > _POWERS_INT64:
+        return np.zeros(len(values), dtype=np.int64), values == 0
+    factor = 10 ** abs(shift)
+    if shift >= 0:
+        limit = _INT64_MAX // factor
+        exact = (values <= limit) & (values >= -limit)
+        return np.where(exact, values, 0) * factor, exact
+    quotient, remainder = np.divmod(values, factor)
+    return quotient, remainder == 0
+
+
 def _typed_column(name: str, column: Array, field: Field, rows: NDArray[np.intp]) -> Array:
     """Rows of an object column of Python values, in the column format of ``field``."""
     values = column[rows].tolist()
@@ -1100,140 +1246,3 @@ def _python_values(column: Array, field: Field) -> list[object]:
     if nulls is None:
         return items
     return [None if null else item for item, null in zip(items, nulls, strict=True)]
-
-
-# -- frames -----------------------------------------------------------------------------
-
-
-def _from_frame(  # noqa: PLR0913 - the frame constructor's pieces
-    cls: type[TransactionTable],
-    frame: pd.DataFrame,
-    splits: pd.DataFrame | None,
-    *,
-    names: tuple[str, str, str, str, str, str | None],
-    fields: Sequence[str],
-    field_types: Mapping[str, str] | None,
-) -> TransactionTable:
-    import pandas as pd  # noqa: PLC0415 - the [dataframe] extra, imported when used
-
-    id_, date, amount, currency, owner, cancelled = names
-    for name in (id_, date, amount, owner, *fields):
-        if name not in frame.columns:
-            msg = f"the frame has no column {name!r}"
-            raise InvalidValueError(
-                msg, code="incentives.invalid_array", location=Location(path=name)
-            )
-    ids = frame[id_].to_numpy()
-    currencies = frame[currency].to_numpy() if currency in frame.columns else currency
-    units, currencies = _frame_amounts(frame[amount], currencies)
-    owners, payees = _factorized(pd, frame[owner], "owner")
-    gone = None
-    if cancelled is not None and cancelled in frame.columns:
-        gone = _frame_days(pd, frame[cancelled])
-    split_columns: dict[str, Any] = {}
-    if splits is not None:
-        split_columns = _frame_splits(pd, splits, frame[id_], payees)
-    return cls.from_arrays(
-        ids=ids if ids.dtype.kind in "iu" else ids.astype(object),
-        dates=_frame_days(pd, frame[date]),
-        amounts=units,
-        currency=currencies,
-        owners=owners,
-        payees=payees,
-        cancelled=gone,
-        fields={name: _frame_field(frame[name]) for name in fields},
-        field_types=field_types,
-        **split_columns,
-    )
-
-
-def _frame_days(pd: Any, series: Any) -> NDArray[np.datetime64]:  # noqa: ANN401 - pandas, untyped at runtime
-    if series.dtype == object:
-        series = pd.to_datetime(series)
-    days: NDArray[np.datetime64] = series.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-    return days
-
-
-def _factorized(pd: Any, series: Any, what: str) -> tuple[NDArray[np.intp], list[str]]:  # noqa: ANN401
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    missing = np.flatnonzero(codes < 0)
-    if missing.size:
-        row = int(missing[0])
-        msg = f"transactions[{row}].{what} is missing"
-        raise InvalidValueError(
-            msg,
-            code="incentives.invalid_field",
-            location=Location(path=f"transactions[{row}].{what}"),
-        )
-    return codes.astype(np.intp), [str(u) for u in uniques.tolist()] if not all(
-        isinstance(u, str) for u in uniques.tolist()
-    ) else list(uniques.tolist())
-
-
-def _frame_amounts(series: Any, currencies: Any) -> tuple[NDArray[np.int64], Any]:  # noqa: ANN401
-    if series.dtype.kind in "iu":
-        return series.to_numpy(dtype=np.int64), currencies
-    if series.dtype.kind == "f":
-        msg = "float amounts cannot hold money exactly; give minor units (int) or Decimals"
-        raise InvalidValueError(
-            msg, code="incentives.float_amount", location=Location(path="amount")
-        )
-    items = series.tolist()
-    per_row = isinstance(currencies, np.ndarray)
-    units: list[int] = []
-    codes: list[str] = []
-    for row, item in enumerate(items):
-        code = str(currencies[row]) if per_row else str(currencies)
-        money = (
-            item
-            if isinstance(item, Money)
-            else Money(item, code)
-            if not isinstance(item, float)
-            else None
-        )
-        if money is None:
-            msg = f"transactions[{row}].amount is a float; give a Decimal or a string"
-            raise InvalidValueError(
-                msg,
-                code="incentives.float_amount",
-                location=Location(path=f"transactions[{row}].amount"),
-            )
-        units.append(_units(money, row))
-        codes.append(money.currency.code)
-    return np.array(units, dtype=np.int64), np.array(codes, dtype=object) if items else currencies
-
-
-def _frame_field(series: Any) -> Array:  # noqa: ANN401
-    values: Array = series.to_numpy()
-    if values.dtype.kind == "M":
-        return values.astype("datetime64[D]")
-    return values
-
-
-def _frame_splits(pd: Any, splits: Any, ids: Any, payees: list[str]) -> dict[str, Any]:  # noqa: ANN401
-    for name in ("transaction", "payee", "share"):
-        if name not in splits.columns:
-            msg = f"the splits frame has no column {name!r}"
-            raise InvalidValueError(
-                msg, code="incentives.invalid_array", location=Location(path=f"splits.{name}")
-            )
-    rows = pd.Index(ids).get_indexer(splits["transaction"])
-    unknown = np.flatnonzero(rows < 0)
-    if unknown.size:
-        at = int(unknown[0])
-        msg = f"splits[{at}] names transaction {splits['transaction'].iloc[at]!r}, not in the frame"
-        raise InvalidValueError(
-            msg,
-            code="incentives.invalid_split",
-            location=Location(path=f"splits[{at}].transaction"),
-        )
-    index = {name: code for code, name in enumerate(payees)}
-    codes = [index.setdefault(str(p), len(index)) for p in splits["payee"].tolist()]
-    payees.extend(name for name in list(index)[len(payees) :])
-    overlay = splits["overlay"].to_numpy(dtype=bool) if "overlay" in splits.columns else None
-    return {
-        "split_transaction": rows,
-        "split_payee": np.array(codes, dtype=np.intp),
-        "split_share": splits["share"].tolist(),
-        "split_overlay": overlay,
-    }
