@@ -31,7 +31,7 @@ from ._prepare import (
     uncredited,
 )
 from ._table_input import MISSING, NO_DAY, SplitTable
-from ._vectorized import round_quotient
+from ._vectorized import floor_and_rest, round_quotient
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -71,6 +71,7 @@ _INT64_MAX: Final = int(np.iinfo(np.int64).max)
 _SHARE_PLACES: Final = 18  # 10**places fits int64
 _FEW_PARTS: Final = 8  # splits wider than this go to the exact allocation
 _SAFE: Final = float(2**62)
+_BLOCK: Final = 1 << 16  # rows gathered at once: the temporaries stay in the cache
 
 
 _EPOCH_ORDINAL: Final = 719_163  # date(1970, 1, 1).toordinal()
@@ -101,8 +102,6 @@ def check_table(
     """
     _check_ids(table)
     plan = versions.first
-    days = table.dates.view(np.int64)
-    in_year = (days >= day_number(versions.year.start)) & (days <= day_number(versions.year.end))
     declared = declared_fields(versions)
     bad = _bad_splits(table)
     currencies = _bad_currencies(table, plan, fx)
@@ -112,7 +111,8 @@ def check_table(
         bad |= _bad_fields(table, declared)
     for row, money in table.off_grid.items():  # plan-currency amounts between two fen
         bad[row] |= money.currency.code == plan.currency
-    bad &= in_year
+    if bad.any():  # only then which rows are in the year matters here
+        bad &= _in_year(table, versions)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         record = table.record(row)
@@ -121,12 +121,19 @@ def check_table(
         plan_amount(record.amount, row, plan, fx)
     if len(table.currencies) == 1 and table.currencies[0].code == plan.currency:
         return table.amounts  # read-only; rows outside the year are never credited
+    in_year = _in_year(table, versions)
     units = _plan_units(table, plan, fx, in_year)
     for row, money in table.off_grid.items():  # foreign, between two of its minor units
         if in_year[row]:
             units[row] = plan_amount(money, row, plan, fx).to_minor_units()
     units[~in_year] = 0
     return units
+
+
+def _in_year(table: TransactionTable, versions: Versions) -> NDArray[np.bool_]:
+    """The transactions dated in the fiscal year."""
+    days = table.dates.view(np.int64)
+    return (days >= day_number(versions.year.start)) & (days <= day_number(versions.year.end))
 
 
 def _bad_fields(table: TransactionTable, declared: Mapping[str, bool]) -> NDArray[np.bool_]:
@@ -175,7 +182,7 @@ def _bad_splits(table: TransactionTable) -> NDArray[np.bool_]:
         keys.sort()
         twice = keys[1:] == keys[:-1]
         bad[keys[1:][twice] // (len(table.payees) + 1)] = True
-    counted = np.where(splits.overlay, 0, splits.share)
+    counted = np.where(splits.overlay, 0, splits.share) if splits.overlay.any() else splits.share
     whole = 10**splits.share_places
     if splits.share.dtype == object:
         sums: dict[int, int] = {}
@@ -185,7 +192,7 @@ def _bad_splits(table: TransactionTable) -> NDArray[np.bool_]:
             bad[row] |= total != whole
         return bad
     starts = np.flatnonzero(np.r_[True, splits.transaction[1:] != splits.transaction[:-1]])
-    totals = np.add.reduceat(counted.astype(np.int64), starts)
+    totals = np.add.reduceat(counted.astype(np.int64, copy=False), starts)
     bad[splits.transaction[starts]] |= totals != whole
     return bad
 
@@ -352,19 +359,24 @@ def credit_rows(
         order, whole = order[version_of_tx >= 0], False
     del version_of_tx
     base = _base_rows(table, units, order, how.rounding, whole=whole)
-    version = _version_of(base.day, how.versions)
+    # With one version, every row left is of it (the others were dropped above).
+    version = (
+        np.zeros(len(base.day), dtype=np.int8)
+        if len(how.versions) == 1
+        else _version_of(base.day, how.versions)
+    )
     names = list(table.payees)
     if how.org is not None and any(level != 0 for level in how.levels):
         base, version = _with_overrides(
             base, version, names, how=how, findings=findings, rank_of_tx=rank_of_tx
         )
-    codes = np.array([how.payees.get(name, -1) for name in names], dtype=np.intp)
-    if np.array_equal(codes, np.arange(len(codes))):
+    if _same_payees(names, how.payees):
         engine_payee = base.payee  # the table's payees are the run's, in the same order
     else:
+        codes = np.array([how.payees.get(name, -1) for name in names], dtype=np.intp)
         engine_payee = (codes[base.payee] if names else base.payee).astype(np.int32)
     if how.coverage.everyone_through(how.span):
-        keep = engine_payee >= 0 if len(codes) and int(codes.min()) < 0 else None
+        keep = None if engine_payee is base.payee else engine_payee >= 0
     else:
         keep = (engine_payee >= 0) & how.coverage.covers(engine_payee, base.day)
     dropped = np.zeros(0, dtype=np.intp) if keep is None else np.flatnonzero(~keep)
@@ -378,6 +390,11 @@ def credit_rows(
     return (
         rows.take(np.flatnonzero(keep)) if dropped.size and keep is not None else rows
     ), problems
+
+
+def _same_payees(names: list[str], payees: Mapping[str, int]) -> bool:
+    """Whether payee ``names[i]`` is the run's payee i, for every i."""
+    return list(payees) == names and list(payees.values()) == list(range(len(names)))
 
 
 @final
@@ -459,55 +476,96 @@ def _base_rows(
     transactions are then written over, at their positions only.
     """
     splits = table.splits
-    count = (
-        np.bincount(splits.transaction, minlength=len(table)).astype(np.int32)
-        if len(splits)
-        else None
-    )
-    per_tx = None if count is None else (count if whole else count[order])
-    if per_tx is None or not per_tx.any():
+    layout = _split_layout(splits, order, len(table), whole=whole)
+    if layout is None:
         rows = None if whole else order
         return _Base(
-            order.astype(np.int32),
+            order.astype(np.int32, copy=False),
             table.owners if whole else table.owners[order],
             np.zeros(len(order), dtype=np.int8),
             units if whole else units[order],
             table.day_numbers(rows),
             table.cancelled_numbers(rows),
         )
-    assert count is not None  # noqa: S101 - there are splits
-    ranks = np.flatnonzero(per_tx)
-    sizes = per_tx[ranks]
-    # Each credit row's transaction: every column is gathered by it (faster than
-    # repeating each column).
-    of_row = np.repeat(
-        np.arange(len(table)) if whole else order.astype(np.intp), np.maximum(per_tx, 1)
-    )
-    tx = of_row.astype(np.int32)
-    # The positions of split rows, and the split each stands for: a split transaction
-    # of rank r starts after r rows, plus the extra rows of the split ones before it.
-    before = np.cumsum(sizes) - sizes
-    within = np.arange(int(sizes.sum())) - np.repeat(before, sizes)
-    at = np.repeat(ranks + before - np.arange(len(ranks)), sizes) + within
-    # Splits are grouped by transaction in transaction order: with every transaction
-    # in order, a split transaction's first split is after the splits before it.
-    first = before if whole else (np.cumsum(count) - count)[order[ranks]]
-    split = np.repeat(first, sizes) + within
-    payee = table.owners[of_row]
+    tx, at, split = layout
+    payee, amount, days, gone = _gathered(table, units, tx)
     payee[at] = splits.payee[split]
-    amount = units[of_row]
     overlay = splits.overlay[split]
-    shared = ~overlay
-    if shared.any():
-        amount[at[shared]] = _allocated(units, tx[at[shared]], splits, split[shared])
-    if overlay.any():
+    kind = np.zeros(len(tx), dtype=np.int8)
+    if not overlay.any():  # the usual: every split shares the amount
+        amount[at] = _allocated(units, tx[at], splits, split)
+    else:
+        shared = ~overlay
+        if shared.any():
+            amount[at[shared]] = _allocated(units, tx[at[shared]], splits, split[shared])
         amount[at[overlay]] = _overlay_credit(
             units[tx[at[overlay]]], splits.share[split[overlay]], splits.share_places, rounding
         )
-    kind = np.zeros(len(tx), dtype=np.int8)
-    kind[at[overlay]] = OVERLAY
-    days, gone = table.day_numbers(of_row), table.cancelled_numbers(of_row)
+        kind[at[overlay]] = OVERLAY
     return _Base(tx, payee, kind, amount, days, gone)
+
+
+def _gathered(
+    table: TransactionTable, units: NDArray[np.int64], tx: NDArray[np.int32]
+) -> tuple[Ints, NDArray[np.int64], NDArray[np.int32], NDArray[np.int32]]:
+    """The owner, amount, day and cancellation day of each row's transaction.
+
+    Block by block: numpy converts an int32 index to intp for each gather, and the
+    conversions stay in the cache this way.
+    """
+    size = len(tx)
+    payee = np.empty(size, dtype=table.owners.dtype)
+    amount = np.empty(size, dtype=np.int64)
+    days = np.empty(size, dtype=np.int32)
+    gone = np.empty(size, dtype=np.int32)
+    for lo in range(0, size, _BLOCK):
+        rows = tx[lo : lo + _BLOCK].astype(np.intp)
+        block = slice(lo, lo + len(rows))
+        np.take(table.owners, rows, out=payee[block])
+        np.take(units, rows, out=amount[block])
+        days[block] = table.day_numbers(rows)
+        gone[block] = table.cancelled_numbers(rows)
+    return payee, amount, days, gone
+
+
+def _split_layout(
+    splits: SplitTable, order: Ints, transactions: int, *, whole: bool
+) -> tuple[NDArray[np.int32], Ints, Ints] | None:
+    """Where the split transactions' rows go; ``None`` when none of ``order`` is split.
+
+    Returns each credit row's transaction, the positions of the rows of split
+    transactions, and the split each of those stands for.
+    """
+    if not len(splits):
+        return None
+    if whole:
+        # Splits are grouped by transaction in transaction order, and the transactions
+        # are in order: each group's first split and its size come from the splits.
+        heads = np.flatnonzero(np.r_[True, splits.transaction[1:] != splits.transaction[:-1]])
+        ranks = splits.transaction[heads]
+        sizes = np.diff(np.r_[heads, len(splits)])
+        first = heads
+    else:
+        count = np.bincount(splits.transaction, minlength=transactions)
+        per_tx = count[order]
+        ranks = np.flatnonzero(per_tx)
+        if not ranks.size:
+            return None
+        sizes = per_tx[ranks]
+        first = (np.cumsum(count) - count)[order[ranks]]
+    # A split transaction of rank r starts after r rows, plus the extra rows of the
+    # split ones before it.
+    before = np.cumsum(sizes) - sizes
+    within = np.arange(int(sizes.sum())) - np.repeat(before, sizes)
+    at = np.repeat(ranks + before - np.arange(len(ranks)), sizes) + within
+    split = np.repeat(first, sizes) + within
+    # Row i stands for rank i less the number of extra rows (a split's second, third,
+    # ...) at or before i: a step function, one repeat over the extra rows.
+    extra = at[within > 0]
+    total = len(order) + len(extra)
+    rank = np.arange(total, dtype=np.int32)
+    rank -= np.repeat(np.arange(len(extra) + 1, dtype=np.int32), np.diff(np.r_[0, extra, total]))
+    return (rank if whole else order.take(rank)), at, split
 
 
 def _allocated(
@@ -519,25 +577,40 @@ def _allocated(
     ``10**share_places`` as numerators: every part's exact quota has that denominator,
     and a split has few parts, so the ranks of the remainders come from comparing each
     part with its few neighbours. Beyond int64 it is `allocate_grouped`, exactly.
+
+    Block by block, a transaction's parts in one block: the temporaries stay in the
+    cache.
     """
+    if len(tx) <= _BLOCK:
+        return _allocated_block(units, tx, splits, at)
+    edges = np.r_[np.flatnonzero(np.r_[True, tx[1:] != tx[:-1]]), len(tx)]
+    # Each block starts at the first transaction starting at or after a multiple of it.
+    cuts = np.unique(edges[np.searchsorted(edges, np.arange(0, len(tx), _BLOCK))])
+    parts = np.empty(len(tx), dtype=np.int64)
+    for lo, hi in itertools.pairwise(np.r_[cuts[cuts < len(tx)], len(tx)].tolist()):
+        parts[lo:hi] = _allocated_block(units, tx[lo:hi], splits, at[lo:hi])
+    return parts
+
+
+def _allocated_block(
+    units: NDArray[np.int64], tx: Ints, splits: SplitTable, at: Ints
+) -> NDArray[np.int64]:
+    """`_allocated` of whole transactions' parts."""
     shares = splits.share[at]
     starts = np.flatnonzero(np.r_[True, tx[1:] != tx[:-1]])
     sizes = np.diff(np.r_[starts, len(tx)])
     whole = units[tx]
-    magnitude = np.abs(whole)
     widest = int(sizes.max()) if len(sizes) else 0
-    estimate = (
-        magnitude.astype(np.float64) * shares.astype(np.float64) if shares.dtype != object else None
-    )
     if (
-        estimate is None
-        or bool(np.any(estimate >= _SAFE))
+        shares.dtype == object
         or splits.share_places > _SHARE_PLACES
         or widest > _FEW_PARTS
+        or not _products_fit(whole, shares)
     ):
         return _allocated_exactly(units, tx, shares, starts)
-    numerators = shares.astype(np.int64)
-    quotas, remainders = np.divmod(magnitude * numerators, 10**splits.share_places)
+    negative = bool(len(whole)) and int(whole.min()) < 0
+    magnitude = np.abs(whole) if negative else whole
+    quotas, remainders = floor_and_rest(magnitude * shares, 10**splits.share_places)
     groups = np.repeat(np.arange(len(starts)), sizes)
     leftover = magnitude[starts] - np.add.reduceat(quotas, starts)
     rank = np.zeros(len(tx), dtype=np.int64)
@@ -547,8 +620,19 @@ def _allocated(
         # equal one, ranks before (ties go to the earlier part).
         rank[:-distance] += same & (remainders[distance:] > remainders[:-distance])
         rank[distance:] += same & (remainders[:-distance] >= remainders[distance:])
-    parts = quotas + (rank < leftover[groups])
-    return np.where(whole < 0, -parts, parts)
+    quotas += rank < leftover[groups]
+    if negative:
+        np.negative(quotas, out=quotas, where=whole < 0)
+    return quotas
+
+
+def _products_fit(whole: NDArray[np.int64], shares: NDArray[np.int64]) -> bool:
+    """Whether every ``|amount| x share`` is below 2**62 (so sums of two cannot wrap)."""
+    if not len(whole):
+        return True
+    largest = max(int(whole.max()), -int(whole.min()))
+    widest = max(int(shares.max()), -int(shares.min()))
+    return largest * widest < _SAFE
 
 
 def _allocated_exactly(

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Calendar", "MeasureBook", "MeasureValues", "add_at"]
 
 _PER_CREDIT: Final = frozenset({"credit", "payee"})
+_BLOCK: Final = 1 << 16
 
 
 def add_at(
@@ -44,10 +45,14 @@ def add_at(
     """``matrix[rows[i], columns[i]] += values[i]`` for every i, exactly (repeats add up).
 
     One flat index: numpy's unbuffered add is several times faster on it than on a
-    pair of index arrays.
+    pair of index arrays. Block by block, so the flat index stays in the cache.
     """
     flat = matrix.reshape(-1)
-    np.add.at(flat, rows.astype(np.int64) * matrix.shape[1] + columns, values)
+    for lo in range(0, len(rows), _BLOCK):
+        cells = rows[lo : lo + _BLOCK].astype(np.int64)
+        cells *= matrix.shape[1]
+        cells += columns[lo : lo + _BLOCK]
+        np.add.at(flat, cells, values[lo : lo + _BLOCK])
 
 
 @final
@@ -82,8 +87,16 @@ class Calendar:
             zip(self.starts.tolist(), self.ends.tolist(), strict=True)
         ):
             table[start - first : end - first + 1] = index
-        offsets = np.clip(days.astype(np.int64) - first, 0, last - first + 1)
-        return table[offsets]
+        wide = np.iinfo(days.dtype)
+        if not (wide.min <= first and last + 1 <= wide.max):  # the bounds must fit its dtype
+            days = days.astype(np.int64)
+        periods = np.empty(len(days), dtype=np.int16)
+        # Block by block, in the days' own dtype: the temporaries stay in the cache.
+        for lo in range(0, len(days), _BLOCK):
+            offsets = np.clip(days[lo : lo + _BLOCK], first, last + 1)
+            offsets -= first
+            np.take(table, offsets, out=periods[lo : lo + _BLOCK])
+        return periods
 
 
 @final
@@ -187,6 +200,11 @@ class MeasureBook:
 
     def _compute_mask(self, name: str) -> NDArray[np.bool_]:
         rows = self._rows
+        if len(self._plans) == 1:  # every row is of the one version
+            measure = self._plans[0].measures.get(name)
+            if measure is None:
+                return np.zeros(len(rows), dtype=bool)
+            return self._version_mask(self._plans[0], measure, None)
         mask = np.zeros(len(rows), dtype=bool)
         for index, plan in enumerate(self._plans):
             measure = plan.measures.get(name)
@@ -199,12 +217,20 @@ class MeasureBook:
         return mask
 
     def _version_mask(
-        self, plan: Plan, measure: Measure, in_version: NDArray[np.bool_]
+        self, plan: Plan, measure: Measure, in_version: NDArray[np.bool_] | None
     ) -> NDArray[np.bool_]:
-        kinds = np.zeros(len(KIND_NAMES), dtype=bool)
-        for kind in measure.credit:
-            kinds[KIND_NAMES.index(kind)] = True
-        selected = kinds[self._rows.kind] & in_version
+        """The rows of the measure's credit kinds (and filter) among ``in_version`` (all)."""
+        kinds = self._rows.kind
+        wanted = {KIND_NAMES.index(kind) for kind in measure.credit}
+        # One comparison a kind: a gather by the int8 kinds would copy them to intp first.
+        if len(wanted) == len(KIND_NAMES):
+            selected = np.ones(len(kinds), dtype=bool)
+        else:
+            selected = np.zeros(len(kinds), dtype=bool)
+            for kind in wanted:
+                selected |= kinds == kind
+        if in_version is not None:
+            selected &= in_version
         if measure.where is None or not selected.any():
             return selected
         at = np.flatnonzero(selected)

@@ -3,9 +3,11 @@
 For one commission, every selected credit row rated cumulatively becomes a sale event,
 and every cancellation inside the row's own window a cancel event. Events are ordered
 by (payee, window, day, sale before cancel, credit-row order) by sorting one int64 key
-with the fields packed in its bits; one cumulative sum gives every running total.
-With one table, each event's rounded running payout R is computed once and a sale's
-line is its R minus the R of the event before it (decision D5's running totals).
+with the fields packed in its bits (and, when they fit, the sales' amounts: the sort
+carries them); one cumulative sum gives every running total. With one table, each
+event's rounded running payout R is computed once and a sale's line is its R minus
+the R of the event before it (decision D5's running totals). The events are decoded,
+summed and rated block by block, so the temporaries stay in the processor's cache.
 Rows rated individually pay ``R(amount)``; with several versions each row is rated
 ``R(after) - R(before)`` by its version's table. All exact int64 (`._vectorized`),
 overflow refused.
@@ -53,7 +55,11 @@ __all__ = [
 
 _INT64_MAX: Final = int(np.iinfo(np.int64).max)
 _SAFE: Final = float(2**62)
-_BLOCK: Final = 1 << 20
+_EVERY: Final = slice(None)
+_KEY_BITS: Final = 62  # an int64 sort key's bits, its sign left clear
+_INT32_MAX: Final = int(np.iinfo(np.int32).max)
+_PERIOD_BITS: Final = 0x7F  # a period index in a byte, the top bit a flag
+_BLOCK: Final = 1 << 16  # values rated at once: the temporaries stay in the core's cache
 YEAR_WINDOW: Final = 0
 """The window code of the fiscal year; period j's window is ``1 + j``."""
 
@@ -199,8 +205,9 @@ def rate_commission(given: RatingInput) -> CommissionLines:
         rated = RatedRows(empty, empty, zeros, zeros, empty, details, empty)
         return CommissionLines(rated, empty, empty, np.zeros(0, dtype=bool))
     component = given.components[chosen[0][0]]
+    cancelled = None
     if len(chosen) == 1 and component is not None and component.rating == "cumulative":
-        rated = _rated_in_one_version(given, chosen[0][1], chosen[0][0])
+        rated, cancelled = _rated_in_one_version(given, chosen[0][1], chosen[0][0])
     else:
         rows_at = np.concatenate([picked for _, picked in chosen])
         version = np.concatenate([np.full(len(p), v, dtype=np.intp) for v, p in chosen])
@@ -210,7 +217,7 @@ def rate_commission(given: RatingInput) -> CommissionLines:
         window = _windows(given, rows_at, version)
         gone = given.gone_period[rows_at]
         rated = _rated_by_version(given, rows_at, version, (window, gone))
-    back, back_period = _clawbacks(given, rated)
+    back, back_period = _clawbacks(given, rated, cancelled)
     return CommissionLines(rated, back, back_period, _earlier_window(given, rated, back))
 
 
@@ -259,11 +266,7 @@ def _events(
     ``windows`` gives the rows' window codes (``None``: all the year's) and their
     cancellation periods.
     """
-    rows = given.rows
     window, gone = windows
-    count = len(rows_at)
-    pick = _picker(rows_at, len(rows))
-    amount = pick(rows.amount)
     periodic = window is not None and bool(window.any())
     # A cancellation in the row's own window lowers the running total from its day on.
     if periodic:
@@ -272,42 +275,252 @@ def _events(
         cancels = np.flatnonzero(in_window)
         del in_window
     else:
+        window = None
         cancels = np.flatnonzero(gone < given.periods)
-    group = pick(rows.payee).astype(np.int64)
-    widths = int(window.max()) + 1 if periodic and window is not None else 1
-    if periodic and window is not None:
-        group *= widths
-        group += window
-    days = None
-    if cancels.size:
-        day = pick(rows.day).astype(np.int64)
-        first = int(day.min())
-        day -= first
-        days = (day, rows.gone[rows_at[cancels]].astype(np.int64) - first)
-    event, ordered = _event_order(group, days, cancels)
-    del group, days
-    sale = None
-    if cancels.size:
-        sale = event < count
-        # A cancel event stands for its row, and carries the row's amount negated.
-        backs = np.flatnonzero(~sale)
-        event[backs] = cancels[event[backs] - count]
-        signed = amount.take(event)
-        signed[backs] *= -1
-        del backs
-    else:
-        signed = amount.take(event)
-    start = np.empty(len(event), dtype=bool)
-    start[:1] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=start[1:])
-    after = _grouped_cumsum(signed, start)
-    if periodic:
-        ordered //= widths
-    position = event.astype(np.int32)
-    del event
-    payee = ordered.astype(np.int32)
-    del ordered
-    return _Events(position, sale, after, start, payee)
+    keys = _EventKeys(given.rows, rows_at, window, cancels)
+    order = keys.ordered()
+    del keys
+    decoded = _Decoded(order)
+    del order
+    decoded.run(given.rows.amount)
+    group = decoded.group
+    widths = int(window.max()) + 1 if window is not None else 1
+    payee = group if widths == 1 else (group // widths).astype(np.int32)
+    return _Events(decoded.position, decoded.sale, decoded.after, decoded.start, payee)
+
+
+@final
+class _EventKeys:
+    """The events' sort keys: (group, slot, low bits), packed in one int64.
+
+    A group is a (payee, window). Sale e (the e-th of ``rows_at``: credit order, so
+    by day) takes slot ``2e + 1``; a cancellation dated d takes slot ``2b``, b the
+    number of sales dated d or before: after every sale of its day, before the next
+    day's. The low bits hold a cancellation's rank by (day, credit order) and, when
+    every amount fits them, a sale's amount (less the smallest): the sort then
+    carries the amounts, and nothing is gathered in the events' order after it.
+
+    Sorted as values (numpy's fastest sort), the keys give the events in (group, day,
+    sale first, credit order) order; a lexsort where they would not fit.
+    """
+
+    def __init__(self, rows: CreditRows, rows_at: Ints, window: Ints | None, cancels: Ints) -> None:
+        """The keys of the sales ``rows_at`` (windows ``window``) and of ``cancels``."""
+        self.rows, self.rows_at, self.window = rows, rows_at, window
+        self.count = len(rows_at)
+        gone = rows.gone[rows_at[cancels]]
+        by_day = np.argsort(gone, kind="stable")
+        self.cancels, self.gone = cancels[by_day], gone[by_day]
+        amounts = self._column(rows.amount)
+        self.lowest = int(amounts.min(initial=0))
+        highest = int(amounts.max(initial=0))
+        self.largest = max(-self.lowest, highest)
+        self.widths = int(window.max()) + 1 if window is not None else 1
+        payees = int(self._column(rows.payee).max(initial=0)) + 1
+        group_bits = max(payees * self.widths - 1, 1).bit_length()
+        slot_bits = (2 * self.count).bit_length()
+        rank_bits = max(len(cancels) - 1, 0).bit_length()
+        amount_bits = (highest - self.lowest).bit_length()
+        self.packed = group_bits + slot_bits + max(rank_bits, amount_bits) <= _KEY_BITS
+        self.low_bits = max(rank_bits, amount_bits) if self.packed else rank_bits
+        self.group_shift = slot_bits + self.low_bits
+        self.fits = group_bits + self.group_shift <= _KEY_BITS and not (
+            cancels.size and _unsorted(self._column(rows.day))
+        )
+
+    def ordered(self) -> _Packed | _Lexsorted:
+        """The events in order: the sorted keys, or a lexsort's order."""
+        if not self.fits:
+            return self._lexsorted()
+        key = np.empty(self.count + len(self.cancels), dtype=np.int64)
+        for lo in range(0, self.count, _BLOCK):
+            hi = min(lo + _BLOCK, self.count)
+            part = key[lo:hi]
+            np.left_shift(self._groups(slice(lo, hi)), self.group_shift, out=part)
+            part |= np.arange(2 * lo + 1, 2 * hi, 2, dtype=np.int64) << self.low_bits
+            if self.packed:
+                part |= self._column(self.rows.amount, slice(lo, hi)) - self.lowest
+        backs = key[self.count :]
+        if len(backs):
+            sales = np.searchsorted(self._column(self.rows.day), self.gone, side="right")
+            np.left_shift(self._groups(self.cancels), self.group_shift, out=backs)
+            backs |= (2 * sales.astype(np.int64)) << self.low_bits
+            backs |= np.arange(len(backs), dtype=np.int64)
+        key.sort()
+        return _Packed(key, self)
+
+    def _column(self, column: NDArray[Any], sales: slice | Ints = _EVERY) -> NDArray[Any]:
+        """A row column at some sales (a slice or positions), in its own dtype."""
+        if len(self.rows_at) == len(self.rows):
+            return column[sales]
+        return column[self.rows_at[sales]]
+
+    def _groups(self, sales: slice | Ints) -> NDArray[np.int64]:
+        """The (payee, window) group of some sales, as int64."""
+        group = self._column(self.rows.payee, sales).astype(np.int64)
+        if self.window is not None:
+            group *= self.widths
+            group += self.window[sales]
+        return group
+
+    def _lexsorted(self) -> _Lexsorted:
+        group = self._groups(_EVERY)
+        if not self.cancels.size:
+            order = np.argsort(group, kind="stable").astype(np.int64)
+            return _Lexsorted(order, group[order], self)
+        groups = np.concatenate([group, group[self.cancels]])
+        days = np.concatenate([self._column(self.rows.day), self.gone]).astype(np.int64)
+        kinds = np.r_[np.zeros(self.count, np.int64), np.ones(len(self.cancels), np.int64)]
+        order = np.lexsort((np.arange(len(groups)), kinds, days, groups)).astype(np.int64)
+        return _Lexsorted(order, groups[order], self)
+
+
+def _unsorted(values: NDArray[Any]) -> bool:
+    return bool(np.any(values[1:] < values[:-1]))
+
+
+@final
+class _Packed:
+    """The events in order as sorted `_EventKeys`, decoded block by block."""
+
+    def __init__(self, key: NDArray[np.int64], keys: _EventKeys) -> None:
+        """The sorted ``key`` of ``keys``."""
+        self.key, self.count, self.cancels = key, keys.count, keys.cancels
+        self.rows_at, self.largest = keys.rows_at, keys.largest
+        self._shifts = (keys.group_shift, keys.low_bits)
+        self._lowest = keys.lowest if keys.packed else None
+
+    def group_fits_int32(self) -> bool:
+        """Whether every group number fits int32 (the largest is in the last key)."""
+        return not len(self.key) or int(self.key[-1] >> self._shifts[0]) <= _INT32_MAX
+
+    def block(
+        self, lo: int, hi: int, out: _Decoded, amount: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
+        """The events ``lo`` to ``hi - 1`` into ``out``; their signed amounts returned."""
+        group_shift, low_bits = self._shifts
+        part = self.key[lo:hi]
+        np.right_shift(part, group_shift, out=out.group[lo:hi])
+        slot = part >> low_bits
+        slot &= (1 << (group_shift - low_bits)) - 1
+        low = part & ((1 << low_bits) - 1)
+        position = out.position[lo:hi]
+        np.right_shift(slot, 1, out=position)
+        back = None
+        if out.sale is not None:
+            sale = out.sale[lo:hi]
+            np.not_equal(slot & 1, 0, out=sale)
+            back = np.flatnonzero(~sale)
+            position[back] = self.cancels[low[back]]
+        if self._lowest is None:
+            values = _amounts(amount, self.rows_at, position)
+        else:
+            values = low
+            values += self._lowest
+        if back is not None:
+            # A cancel event stands for its row, and carries the row's amount negated.
+            values[back] = -_amounts(amount, self.rows_at, position[back])
+        return values
+
+
+@final
+class _Lexsorted:
+    """The events in order as a lexsort gives them: event numbers and their groups.
+
+    Sales are numbered ``0..n-1`` in credit order, cancels after them (by day).
+    """
+
+    def __init__(
+        self, order: NDArray[np.int64], groups: NDArray[np.int64], keys: _EventKeys
+    ) -> None:
+        """``order``, the event numbers in order, and their ``groups``."""
+        self.key, self.groups, self.count, self.cancels = order, groups, keys.count, keys.cancels
+        self.rows_at, self.largest = keys.rows_at, keys.largest
+
+    def group_fits_int32(self) -> bool:
+        """Whether every group number fits int32."""
+        return not len(self.groups) or int(self.groups.max()) <= _INT32_MAX
+
+    def block(
+        self, lo: int, hi: int, out: _Decoded, amount: NDArray[np.int64]
+    ) -> NDArray[np.int64]:
+        """As `_Packed.block`."""
+        out.group[lo:hi] = self.groups[lo:hi]
+        position = self.key[lo:hi].copy()
+        sale = position < self.count
+        back = np.flatnonzero(~sale)
+        position[back] = self.cancels[position[back] - self.count]
+        out.position[lo:hi] = position
+        if out.sale is not None:
+            out.sale[lo:hi] = sale
+        values = _amounts(amount, self.rows_at, position)
+        values[back] *= -1
+        return values
+
+
+def _amounts(amount: NDArray[np.int64], rows_at: Ints, position: Ints) -> NDArray[np.int64]:
+    """The amounts of the sales at ``position`` in ``rows_at``."""
+    return amount.take(position if len(rows_at) == len(amount) else rows_at.take(position))
+
+
+@final
+class _Decoded:
+    """The ordered events decoded, with their running totals, block by block.
+
+    Each event's position in ``rows_at``, its group, whether it is a sale (``None``:
+    all are), whether it starts its group, and the running total of its group after
+    it. The running totals are summed block by block, each block going on from the
+    last one's total, and written over the sorted keys (each block read first): the
+    temporaries stay in the cache.
+    """
+
+    def __init__(self, order: _Packed | _Lexsorted) -> None:
+        """Room for the columns of the events ``order``."""
+        size = len(order.key)
+        self._order = order
+        self.position = np.empty(size, dtype=np.int32)
+        self.group: Ints = np.empty(size, dtype=np.int32 if order.group_fits_int32() else np.int64)
+        self.sale = np.empty(size, dtype=bool) if order.cancels.size else None
+        self.start = np.empty(size, dtype=bool)
+        self.after = order.key if isinstance(order, _Packed) else np.empty(size, dtype=np.int64)
+        self._carry = np.zeros(1, dtype=np.int64)  # the running total at the last block's end
+
+    def run(self, amount: NDArray[np.int64]) -> None:
+        """Decode every block; refuse a running total beyond int64."""
+        size = len(self.after)
+        for lo in range(0, size, _BLOCK):
+            block = slice(lo, min(lo + _BLOCK, size))
+            values = self._order.block(block.start, block.stop, self, amount)
+            self._running_totals(block, values)
+        # Only where the largest amount times the events' number reaches 2**62 could a
+        # running total leave int64 (the sums wrap exactly otherwise).
+        if self._order.largest * size >= _SAFE:
+            _check_exact(self._signed(), self.start)
+
+    def _running_totals(self, block: slice, values: NDArray[np.int64]) -> None:
+        """The block's running totals into ``after``, going on from the carry."""
+        group, start = self.group[block], self.start[block]
+        np.not_equal(group[1:], group[:-1], out=start[1:])
+        start[0] = block.start == 0 or group[0] != self.group[block.start - 1]
+        if not start[0]:  # the block goes on with the last block's group
+            np.add(values[:1], self._carry, out=values[:1])
+        # Each group's first value less the group before's total: one running sum then
+        # restarts at every group (wrapping int64 arithmetic is exact where sums fit).
+        starts = np.flatnonzero(start)
+        if not starts.size or starts[0]:
+            starts = np.r_[0, starts]
+        totals = np.add.reduceat(values, starts)
+        values[starts[1:]] -= totals[:-1]
+        np.cumsum(values, out=self.after[block])
+        self._carry[0] = self.after[block.stop - 1]
+
+    def _signed(self) -> NDArray[np.int64]:
+        """Each event's signed amount again: its running total less the one before."""
+        values = self.after.copy()
+        with np.errstate(over="ignore"):
+            values[1:] -= self.after[:-1]
+        np.copyto(values, self.after, where=self.start)
+        return values
 
 
 def _picker(rows_at: Ints, size: int) -> Callable[[NDArray[Any]], NDArray[Any]]:
@@ -315,74 +528,6 @@ def _picker(rows_at: Ints, size: int) -> Callable[[NDArray[Any]], NDArray[Any]]:
     if len(rows_at) == size:
         return lambda column: column
     return lambda column: column[rows_at]
-
-
-def _event_order(
-    group: NDArray[np.int64],
-    days: tuple[NDArray[np.int64], NDArray[np.int64]] | None,
-    cancels: Ints,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Event numbers in event order, and each one's group.
-
-    Sales are numbered ``0..n-1`` in credit order, cancels after them.
-
-    The key (group, day, cancel, event number) is packed in the bits of one int64 per
-    event and sorted as values (numpy's fastest sort); a lexsort where it would not fit.
-    """
-    count = len(group)
-    events = count + len(cancels)
-    event_bits = max(events - 1, 1).bit_length()
-    group_bits = max(int(group.max(initial=0)), 1).bit_length()
-    day_bits = 0 if days is None else max(int(max(days[0].max(), days[1].max())), 1).bit_length()
-    group_shift = event_bits + (0 if days is None else 1 + day_bits)
-    if group_shift + group_bits > 62:  # noqa: PLR2004 - int64's non-negative bits
-        return _lexsorted(group, days, cancels)
-    key = np.empty(events, dtype=np.int64)
-    sales, backs = key[:count], key[count:]
-    np.left_shift(group, group_shift, out=sales)
-    sales |= np.arange(count, dtype=np.int64)
-    if days is not None:
-        day_shift = event_bits + 1
-        np.left_shift(days[0], day_shift, out=days[0])
-        sales |= days[0]
-        np.left_shift(group[cancels], group_shift, out=backs)
-        backs |= days[1] << day_shift
-        backs |= (1 << event_bits) | np.arange(count, events, dtype=np.int64)
-    key.sort()
-    ordered = key >> group_shift
-    key &= (1 << event_bits) - 1
-    return key, ordered
-
-
-def _lexsorted(
-    group: NDArray[np.int64],
-    days: tuple[NDArray[np.int64], NDArray[np.int64]] | None,
-    cancels: Ints,
-) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    if days is None:
-        order = np.argsort(group, kind="stable").astype(np.int64)
-        return order, group[order]
-    count = len(group)
-    groups = np.concatenate([group, group[cancels]])
-    all_days = np.concatenate(days)
-    kinds = np.r_[np.zeros(count, np.int64), np.ones(len(cancels), np.int64)]
-    order = np.lexsort((np.arange(len(groups)), kinds, all_days, groups)).astype(np.int64)
-    return order, groups[order]
-
-
-def _grouped_cumsum(values: NDArray[np.int64], start: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Running sums restarting where ``start``, checked for int64, in ``values``' place."""
-    if not len(values):
-        return values
-    largest = max(abs(int(values.max())), abs(int(values.min())))
-    if largest * len(values) >= _SAFE:  # only then could a running total leave int64
-        _check_exact(values, start)
-    # Each group's first value less the previous group's total: one running sum then
-    # restarts at every group (wrapping int64 arithmetic is exact where the sums fit).
-    starts = np.flatnonzero(start)
-    totals = np.add.reduceat(values, starts)
-    values[starts[1:]] -= totals[:-1]
-    return np.cumsum(values, out=values)
 
 
 def _check_exact(values: NDArray[np.int64], start: NDArray[np.bool_]) -> None:
@@ -394,8 +539,12 @@ def _check_exact(values: NDArray[np.int64], start: NDArray[np.bool_]) -> None:
             raise MoneyOverflowError(msg, code="incentives.int64_overflow")
 
 
-def _rated_in_one_version(given: RatingInput, rows_at: Ints, version: int) -> RatedRows:
-    """Cumulative rating with one table; lines in event order.
+def _rated_in_one_version(
+    given: RatingInput, rows_at: Ints, version: int
+) -> tuple[RatedRows, Ints]:
+    """Cumulative rating with one table; lines in event order, and the cancelled ones.
+
+    The cancelled lines are those of rows cancelled through the last period.
 
     Each event's R is computed once: a sale's R(before) is the R of the event before
     it in its (payee, window).
@@ -416,45 +565,110 @@ def _rated_in_one_version(given: RatingInput, rows_at: Ints, version: int) -> Ra
         groups = events.group()
     del window
     placed = _placed(component, given.currency, quotas)
-    line = _steps(events, placed, groups, given.rounding)
-    positions, payee, after, sale = events.position, events.payee, events.after, events.sale
+    lines = _SaleLines(given, rows_at, events, groups)
+    lines.rate(events, placed, groups, given.rounding)
     del events
-    if sale is not None:  # the lines are the sales; one array at a time, the old one freed
-        line = line[sale]
-        positions = positions[sale]
-        payee = payee[sale]
-        after = after[sale]
-        groups = None if groups is None else groups[sale]
-    del sale
-    at = positions if len(rows_at) == len(given.rows) else rows_at[positions].astype(np.int32)
-    del positions
-    capped = _per_transaction_cap(component, line, given.currency)
-    details = _RatedDetails(after, at, given.rows.amount, placed, groups, given.rounding)
-    period = given.row_period[at]
-    versions = np.broadcast_to(np.full(1, version, dtype=np.int8), len(at))
-    return RatedRows(at, period, capped, line, versions, details, payee.astype(np.int32))
+    capped = _per_transaction_cap(component, lines.line, given.currency)
+    details = _RatedDetails(
+        lines.after, lines.row, given.rows.amount, placed, lines.groups, given.rounding
+    )
+    versions = np.broadcast_to(np.full(1, version, dtype=np.int8), len(lines.row))
+    rated = RatedRows(lines.row, lines.period, capped, lines.line, versions, details, lines.payee)
+    return rated, lines.cancelled()
 
 
-def _steps(
-    events: _Events, placed: PlacedTable, groups: Ints | None, rounding: str
-) -> NDArray[np.int64]:
-    """Each event's R minus the R of the event before it (0 before a group's first).
+@final
+class _SaleLines:
+    """The lines of the sale events, in event order, with what they show.
 
-    Rated block by block, so rating's temporaries stay a few times one block.
+    A line is its event's R minus the R of the event before it (0 before a group's
+    first). Events are rated block by block, so rating's temporaries stay in the
+    cache; the cancel events (they move the running totals) are dropped block by
+    block too, and each line's period (and whether its row is cancelled) read then.
+
+    The lines' row, payee, running total and group are written over the events' own
+    columns: a sale's line goes at or before its event's place, once that place was
+    read, so no column of the year is copied.
     """
-    step = np.empty_like(events.after)
-    shared = np.zeros(1, np.intp)
-    previous = 0
-    for lo in range(0, len(step), _BLOCK):
-        hi = lo + _BLOCK
-        block = shared if groups is None else groups[lo:hi]
-        r = rate_values(events.after[lo:hi], block, placed, rounding)[0]
-        out = step[lo:hi]
-        out[0] = r[0] - previous
-        np.subtract(r[1:], r[:-1], out=out[1:])
-        np.copyto(out, r, where=events.start[lo:hi])
-        previous = int(r[-1])
-    return step
+
+    def __init__(
+        self, given: RatingInput, rows_at: Ints, events: _Events, groups: Ints | None
+    ) -> None:
+        """Room for the lines of ``events`` (the groups ``groups`` of an attainment table)."""
+        sale = events.sale
+        size = len(events.after) if sale is None else int(np.count_nonzero(sale))
+        self._given, self._rows_at, self._written = given, rows_at, 0
+        self.line = np.empty(size, dtype=np.int64)
+        self.period = np.empty(size, dtype=given.row_period.dtype)
+        self._codes = _period_codes(given)
+        self._cancelled: list[Ints] = []
+        self._groups = groups
+        self.groups = None if groups is None else groups[:size]
+        self.row = events.position[:size]
+        self.payee = events.payee[:size]
+        self.after = events.after[:size]
+
+    def rate(
+        self, events: _Events, placed: PlacedTable, groups: Ints | None, rounding: str
+    ) -> None:
+        """Rate every event and keep the sales' lines."""
+        shared = np.zeros(1, np.intp)
+        previous = 0
+        for lo in range(0, len(events.after), _BLOCK):
+            hi = lo + _BLOCK
+            r = rate_values(
+                events.after[lo:hi], shared if groups is None else groups[lo:hi], placed, rounding
+            )[0]
+            step = np.empty_like(r)
+            step[0] = r[0] - previous
+            np.subtract(r[1:], r[:-1], out=step[1:])
+            np.copyto(step, r, where=events.start[lo:hi])
+            previous = int(r[-1])
+            self._keep(events, slice(lo, hi), step)
+
+    def _keep(self, events: _Events, block: slice, step: NDArray[np.int64]) -> None:
+        """The lines of the sales among the events ``block``, written after the last ones."""
+        at = slice(self._written, self._written + len(step))
+        if events.sale is not None:
+            sales = np.flatnonzero(events.sale[block])
+            at = slice(self._written, self._written + len(sales))
+            # Fancy indexing copies the block first: writing at or before it is safe.
+            self.row[at] = events.position[block][sales]
+            self.payee[at] = events.payee[block][sales]
+            self.after[at] = events.after[block][sales]
+            if self._groups is not None:
+                self._groups[at] = self._groups[block][sales]
+            step = step[sales]
+        self._written = at.stop
+        self.line[at] = step
+        if len(self._rows_at) != len(self._given.rows):  # positions in rows_at to rows
+            self.row[at] = self._rows_at.take(self.row[at])
+        row = self.row[at]
+        if self._codes is None:
+            np.take(self._given.row_period, row, out=self.period[at])
+            cancelled = self._given.gone_period.take(row) < self._given.periods
+        else:
+            code = self._codes.take(row)
+            np.bitwise_and(code, _PERIOD_BITS, out=self.period[at], casting="unsafe")
+            cancelled = code > _PERIOD_BITS
+        self._cancelled.append(np.flatnonzero(cancelled) + at.start)
+
+    def cancelled(self) -> Ints:
+        """The lines whose row is cancelled through the last period, in line order."""
+        return np.concatenate(self._cancelled) if self._cancelled else np.zeros(0, np.intp)
+
+
+def _period_codes(given: RatingInput) -> NDArray[np.uint8] | None:
+    """Each row's period in one byte, its top bit set when cancelled through the last.
+
+    The lines read both with one gather, in their random order, from a table a
+    quarter the size of the two int16 columns. ``None`` beyond 127 periods.
+    """
+    if given.periods > _PERIOD_BITS:
+        return None
+    codes = given.row_period.astype(np.uint8)
+    codes |= (given.gone_period < given.periods).view(np.uint8) << 7
+    return codes
 
 
 @final
@@ -630,10 +844,11 @@ def _earlier_window(given: RatingInput, rated: RatedRows, back: Ints) -> NDArray
     return earlier
 
 
-def _clawbacks(given: RatingInput, rated: RatedRows) -> tuple[Ints, Ints]:
+def _clawbacks(given: RatingInput, rated: RatedRows, cancelled: Ints | None) -> tuple[Ints, Ints]:
     """Lines clawed back: cancelled through the last period within the version's days.
 
-    Ordered by cancellation day, then line order.
+    Ordered by cancellation day, then line order. ``cancelled``: the lines whose row
+    is cancelled through the last period, when known (else read by the lines' rows).
     """
     rows = given.rows
     within = np.array(
@@ -646,8 +861,8 @@ def _clawbacks(given: RatingInput, rated: RatedRows) -> tuple[Ints, Ints]:
     empty = np.zeros(0, dtype=np.intp)
     if int(within.max()) < 0:
         return empty, empty
-    gone = given.gone_period[rated.row]
-    cancelled = np.flatnonzero(gone < given.periods)
+    if cancelled is None:
+        cancelled = np.flatnonzero(given.gone_period[rated.row] < given.periods)
     at = rated.row[cancelled]
     days = rows.gone[at] - rows.day[at]
     allowed = within[rated.version[cancelled]]
@@ -655,4 +870,4 @@ def _clawbacks(given: RatingInput, rated: RatedRows) -> tuple[Ints, Ints]:
     back = cancelled[keep]
     if len(back) > 1:
         back = back[np.argsort(rows.gone[at[keep]], kind="stable")]
-    return back.astype(np.intp), gone[back]
+    return back.astype(np.intp), given.gone_period[rated.row[back]]

@@ -294,20 +294,29 @@ def resolve_roster(assignments: Iterable[Assignment], plan_id: str) -> Roster:
         InvalidValueError: two assignments of one payee overlap
             (``incentives.assignment_overlap``, naming both indexes).
     """
+    kept = [entry for entry in enumerate(assignments) if entry[1].plan == plan_id]
+    single = {entry[1].payee: (entry,) for entry in kept}
+    if len(single) == len(kept):  # the usual roster: one assignment a payee, none to overlap
+        return Roster(single)
     grouped: dict[str, list[tuple[int, Assignment]]] = defaultdict(list)
-    for index, assignment in enumerate(assignments):
-        if assignment.plan == plan_id:
-            grouped[assignment.payee].append((index, assignment))
+    for index, assignment in kept:
+        grouped[assignment.payee].append((index, assignment))
     for payee, entries in grouped.items():
-        entries.sort(key=lambda entry: _span(entry[1]))
-        for (first, a), (second, b) in itertools.pairwise(entries):
-            if _span(b)[0] <= _span(a)[1]:
-                msg = (
-                    f"assignments[{first}] and assignments[{second}] both put {payee!r} on "
-                    f"plan {plan_id!r} on {_span(b)[0]}"
-                )
-                raise _error(msg, "assignment_overlap", f"assignments[{second}]")
+        if len(entries) > 1:
+            _check_no_overlap(payee, entries, plan_id)
     return Roster({payee: tuple(entries) for payee, entries in grouped.items()})
+
+
+def _check_no_overlap(payee: str, entries: list[tuple[int, Assignment]], plan_id: str) -> None:
+    """Sort one payee's assignments by start; refuse two that overlap."""
+    entries.sort(key=lambda entry: _span(entry[1]))
+    for (first, a), (second, b) in itertools.pairwise(entries):
+        if _span(b)[0] <= _span(a)[1]:
+            msg = (
+                f"assignments[{first}] and assignments[{second}] both put {payee!r} on "
+                f"plan {plan_id!r} on {_span(b)[0]}"
+            )
+            raise _error(msg, "assignment_overlap", f"assignments[{second}]")
 
 
 # -- transactions ------------------------------------------------------------------------

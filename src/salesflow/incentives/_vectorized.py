@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PlacedTable",
+    "floor_and_rest",
     "place_table",
     "placed_from_edges",
     "rate_cumulative",
@@ -162,15 +163,7 @@ def rate_values(
     Raises:
         MoneyOverflowError: a payout beyond int64.
     """
-    return _rounded_payouts(
-        values,
-        groups,
-        edges=placed.edges,
-        rates=placed.rates,
-        offsets=placed.offsets,
-        up=placed.up,
-        rounding=rounding,
-    )
+    return _rounded_payouts(values, groups, placed, rounding)
 
 
 def round_quotient(
@@ -181,7 +174,7 @@ def round_quotient(
     >>> round_quotient(np.array([5, -5, 7]), 2, "half_even").tolist()
     [2, -2, 4]
     """
-    floor, rest = np.divmod(numerator, np.int64(denominator))
+    floor, rest = floor_and_rest(numerator, denominator)
     return _round(floor, rest, rounding, denominator)
 
 
@@ -356,32 +349,17 @@ def _check_exact_prefixes(
                 )
 
 
-def _rounded_payouts(  # noqa: PLR0913 - the pieces of one computation
-    running: NDArray[np.int64],
-    who: NDArray[np.int64],
-    *,
-    edges: NDArray[np.int64],
-    rates: NDArray[np.int64],
-    offsets: NDArray[np.int64],
-    up: bool,
-    rounding: str,
+def _rounded_payouts(
+    running: NDArray[np.int64], groups: NDArray[np.intp], placed: PlacedTable, rounding: str
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.signedinteger[Any]]]:
     """R(c), P(c) * 10**6 (signed) and the tier of each running total."""
     lowest = int(running.min()) if running.size else 0
     if lowest == _INT64_MIN:
         _overflow("a running total of -2**63")
     size = running if lowest >= 0 else np.abs(running)
-    shared = edges.shape[0] == 1  # one placing for every value: no gather needed
-    tier: NDArray[np.signedinteger[Any]] = np.zeros(
-        len(running),
-        dtype=np.int8 if edges.shape[1] < 128 else np.intp,  # noqa: PLR2004
-    )
-    for index in range(1, edges.shape[1]):
-        edge = edges[0, index] if shared else edges[who, index]
-        tier += (size >= edge) if up else (size > edge)
-    offset = offsets[0, tier] if shared else offsets[who, tier]
-    scaled = _payout_scaled(size, rates, tier, offset)
-    whole, fraction = np.divmod(scaled, _SCALE)
+    tier = _tiers(size, groups, placed)
+    scaled = _payout_scaled(size, groups, tier, placed)
+    whole, fraction = floor_and_rest(scaled, _SCALE)
     if lowest >= 0:
         return _round(whole, fraction, rounding, _SCALE), scaled, tier
     negative = running < 0
@@ -392,25 +370,65 @@ def _rounded_payouts(  # noqa: PLR0913 - the pieces of one computation
     return _round(floor, rest, rounding, _SCALE), signed, tier
 
 
+def _tiers(
+    size: NDArray[np.int64], groups: NDArray[np.intp], placed: PlacedTable
+) -> NDArray[np.signedinteger[Any]]:
+    """The tier of each size: how many tier starts it reaches, by the boundary rule."""
+    edges = placed.edges
+    shared = edges.shape[0] == 1  # one placing for every value: no gather needed
+    tier: NDArray[np.signedinteger[Any]] = np.zeros(
+        len(size),
+        dtype=np.int8 if edges.shape[1] < 128 else np.intp,  # noqa: PLR2004
+    )
+    for index in range(1, edges.shape[1]):
+        edge = edges[0, index] if shared else edges[groups, index]
+        tier += (size >= edge) if placed.up else (size > edge)
+    return tier
+
+
 def _payout_scaled(
     size: NDArray[np.int64],
-    rates: NDArray[np.int64],
+    groups: NDArray[np.intp],
     tier: NDArray[np.signedinteger[Any]],
-    offset: NDArray[np.int64],
+    placed: PlacedTable,
 ) -> NDArray[np.int64]:
-    """``size * rates[tier] + offset``, refusing a result beyond int64.
+    """``size * rates[tier] + offsets[group, tier]``, refusing a result beyond int64.
 
     When the largest size times the largest rate, plus the largest offset, fits int64
     (the usual case), nothing can wrap and no element is checked.
     """
     if not size.size:
         return size.copy()
-    largest = int(size.max()) * int(rates.max(initial=0)) + int(np.abs(offset).max())
+    # An intp index once: numpy would convert a narrow index again for each gather.
+    index = tier.astype(np.intp)
+    rates = placed.rates.take(index)
+    if placed.offsets.shape[0] == 1:
+        offset = placed.offsets[0].take(index)
+        widest = int(np.abs(placed.offsets[0]).max())
+    else:
+        offset = placed.offsets[groups, index]
+        widest = int(np.abs(offset).max())
+    largest = int(size.max()) * int(placed.rates.max(initial=0)) + widest
     if largest <= _INT64_MAX:
-        product: NDArray[np.int64] = size * rates[tier]
+        product: NDArray[np.int64] = size * rates
         product += offset
         return product
-    return _checked_add(_checked_mul(size, rates[tier], "a payout"), offset, "a payout")
+    return _checked_add(_checked_mul(size, rates, "a payout"), offset, "a payout")
+
+
+def floor_and_rest(
+    numerator: NDArray[np.int64], denominator: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """``divmod(numerator, denominator)`` for ``denominator > 0``.
+
+    A floor division and a product: numpy's ``divmod`` of int64 is several times slower
+    than both. Where ``floor * denominator`` wraps, so does the difference: the rest is
+    exact modulo 2**64, and it lies in ``[0, denominator)``.
+    """
+    floor = numerator // np.int64(denominator)
+    with np.errstate(over="ignore"):
+        rest = numerator - floor * np.int64(denominator)
+    return floor, rest
 
 
 def _round(
@@ -430,17 +448,18 @@ def _round(
     if mode == "up":
         return floor + ((rest > 0) & (floor >= 0))
     half, odd = divmod(scale, 2)
-    up = rest > half
-    if not odd:
-        tie = rest == half
-        if mode == "half_up":
-            tie &= floor >= 0
-        elif mode == "half_down":
-            tie &= floor < 0
-        else:  # half_even: up from an odd floor
-            tie &= (floor & 1).astype(bool)
-        up |= tie
-    return floor + up
+    if odd:  # no tie: up past the half
+        return floor + (rest > half)
+    # ``lift`` is 1 where a tie goes up: ``rest + lift > half`` is past the half, or a
+    # tie going up (one comparison instead of three).
+    lift: NDArray[np.generic]
+    if mode == "half_up":
+        lift = floor >= 0  # away from zero
+    elif mode == "half_down":
+        lift = floor < 0  # toward zero
+    else:  # half_even: up from an odd floor
+        lift = floor & 1
+    return floor + ((rest + lift) > half)
 
 
 def _line_differences(rounded: NDArray[np.int64], who: NDArray[np.int64]) -> NDArray[np.int64]:
