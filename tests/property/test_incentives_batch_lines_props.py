@@ -1,9 +1,10 @@
 """Property tests: the statement lines the batch engine builds in bulk (`_batch_lines`).
 
 A range of payees gives, payee by payee, what each payee's own one-payee range gives;
-those are the component's lines (`Paid.lines`, the commission's built by the same
-builders) less the zero lines a statement does not show; and what the lines built from
-minor units pay plus the rest is what the lines pay. That the lines equal the reference
+its bulk lines then the rest are the component's lines (`Paid.lines`, the commission's
+built by the same builders) less the zero lines a statement does not show; the bulk
+lines counted are the bulk lines built; and what they pay plus the rest is what the
+lines pay. That the lines equal the reference
 engine's is `test_incentives_engines_props`'s (statement for statement).
 """
 
@@ -15,7 +16,7 @@ from hypothesis import assume, given, settings
 
 from salesflow.errors import SalesflowError
 from salesflow.incentives import Ledger, PayoutColumns, calculate_columns
-from salesflow.incentives._batch_lines import component_lines
+from salesflow.incentives._batch_lines import bulk_lines, component_lines
 
 from strategies.incentive_plans import Scenario, scenarios
 
@@ -37,15 +38,18 @@ def test_bulk_lines_of_a_range_are_each_payees_own_shown_lines(scenario: Scenari
     count = len(columns.payees)
     for paid in columns._paid.values():
         every = component_lines(paid, 0, count)
+        built = bulk_lines(paid, 0, count)
         for position in range(count):
             own = [
                 line
                 for line in paid.lines(position)
                 if line.kind in {"credit", "gate"} or not line.amount.amount.is_zero()
             ]
-            assert every.lines[position] == own
+            assert built[position] + every.rest[position] == own
+            assert int(every.counts[position]) == len(built[position])
             one = component_lines(paid, position, position + 1)
-            assert one.lines == [own]
+            assert bulk_lines(paid, position, position + 1) == [built[position]]
+            assert one.rest == [every.rest[position]]
             # What the bulk lines pay, plus the rest, is what the lines pay.
             paid_units = sum(int(line.amount.amount * 100) for line in own)
             rest_units = sum(int(line.amount.amount * 100) for line in every.rest[position])

@@ -5,7 +5,8 @@ Each example runs both engines on the same input and asserts equal runs (stateme
 lines, totals, problems, what each component earned, draw balances), or the same
 error (type, code, location and message). The period-close loop runs every period in
 turn, recording each run in a ledger, with some transactions known only later (so
-recalculation lines appear), and asserts the two engines' ledgers stay equal.
+recalculation lines appear), and asserts the two engines' ledgers stay equal. Plans
+sometimes cap the whole plan; `capped=True` scenarios always do (decisions D28, D29).
 """
 
 from __future__ import annotations
@@ -96,6 +97,28 @@ def test_engines_keep_equal_ledgers_when_clawbacks_cross_windows(scenario: Scena
     batch = _close_every_period(scenario, "batch")
     for ours, theirs in zip(reference, batch, strict=True):
         assert ours == theirs, _explain_mismatch(ours, theirs)
+
+
+@settings(max_examples=40)
+@given(scenarios(kinds=("clawed", "bonus"), max_transactions=16, capped=True))
+def test_engines_agree_on_a_plan_cap_across_components_and_clawbacks(scenario: Scenario) -> None:
+    # Every version caps the whole plan, the year often small: cuts per period and per
+    # year, and clawbacks after a yearly cut that give back (decision D28).
+    _assert_same(scenario)
+
+
+@settings(max_examples=25)
+@given(scenarios(kinds=("clawed", "bonus"), max_transactions=12, capped=True))
+def test_engines_keep_equal_ledgers_under_a_plan_cap(scenario: Scenario) -> None:
+    # Late deals in capped closed periods: recalculation lines on the components and
+    # on "plan.cap" (decision D29), recorded and read back alike.
+    reference = _close_every_period(scenario, "reference")
+    batch = _close_every_period(scenario, "batch")
+    for ours, theirs in zip(reference, batch, strict=True):
+        assert ours == theirs, _explain_mismatch(ours, theirs)
+    ledger = reference[-1]
+    assert isinstance(ledger, dict)
+    assert Ledger.from_dict(ledger).to_dict() == ledger
 
 
 @settings(max_examples=40)

@@ -5,12 +5,14 @@ assignments, quotas, KPIs, an org, exchange rates and adjustments.
 the reference engine, with every mechanic of the spec reachable: commissions
 (marginal/retroactive tiers, individual/cumulative, period/year windows, amount and
 attainment tables, gates, caps of each kind, floors, clawbacks), bonuses per
-transaction and per period, milestones, scorecards, pools, contests, draws, override
-credit over a small org that changes mid-year, splits with overlays, a foreign
-currency, two plan versions, payees joining and leaving. Refunds (a later negative
-copy of a deal) reach per-deal caps, count measures and bonuses; "clawed" commissions
-(a clawback with a gate, period cap, floor or per-deal cap) meet cancellations in a
-later window; an external measure with quotas is a gate or milestone measure.
+transaction and per period, milestones, scorecards, pools, contests, a cap on the
+whole plan (per period, per year, on target incentive; each version its own or
+none), draws, override credit over a small org that changes mid-year, splits with
+overlays, a foreign currency, two plan versions, payees joining and leaving or changing
+target incentive mid-period, target incentive prorated by days or not. Refunds
+(a later negative copy of a deal) reach per-deal caps, count measures and bonuses;
+"clawed" commissions (a clawback with a gate, period cap, floor or per-deal cap) meet
+cancellations in a later window; an external measure with quotas is a gate or milestone measure.
 Inputs are valid: error cases are built by the tests themselves from a valid scenario.
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from hypothesis import strategies as st
 
@@ -28,6 +30,11 @@ from salesflow.money import Money
 from salesflow.targets import OrgTree
 
 from .incentives import rate_tables, rounding_modes
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from salesflow.periods import Period
 
 YEAR = 2027
 CURRENCY = "CNY"
@@ -268,6 +275,37 @@ def _contest(draw: st.DrawFn, cid: str) -> dict[str, Any]:
     return component
 
 
+@st.composite
+def _plan_cap(draw: st.DrawFn, *, yearly: bool = False) -> dict[str, Any]:
+    """A cap on the whole plan (decision D28): often small enough to bind.
+
+    ``yearly``: always a small ``per_year``, so that a clawback after a cut brings the
+    year back under it (a positive plan cap line).
+    """
+    cap = {
+        name: _money(draw(st.integers(0, 60_000) | st.integers(0, 1_000_000)))
+        for name in ("per_period", "per_year")
+        if draw(st.booleans())
+    }
+    if draw(st.integers(0, 2)) == 0:
+        cap["target_incentive_multiple"] = str(Decimal(draw(st.integers(0, 300))).scaleb(-2))
+    if yearly or not cap:  # a cap with no limit is refused (plan.empty_cap)
+        cap["per_year"] = _money(draw(st.integers(0, 200_000) | st.integers(0, 3_000_000)))
+    return cap
+
+
+# A commission that pays every deal of its owner (10%, no gate, cap or floor) and claws
+# back a cancellation within 120 days: in capped plans, what carries a big deal's pay
+# past the plan's yearly cap and its refund or cancellation back under it.
+_GIVEN_BACK: Final = {
+    "kind": "commission",
+    "measure": "booked",
+    "table": {"tiers": [{"start": 0, "rate": "0.1"}]},
+    "rating": "individual",
+    "accumulate": "period",
+    "clawback": {"within_days": 120},
+}
+
 _COMPONENTS = {
     "commission": _commission,
     "clawed": _clawed,
@@ -280,8 +318,13 @@ _COMPONENTS = {
 
 
 @st.composite
-def plan_data(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> dict[str, Any]:
-    """One plan version as data (components of the given kinds, or drawn)."""
+def plan_data(
+    draw: st.DrawFn, kinds: tuple[str, ...] | None = None, *, capped: bool = False
+) -> dict[str, Any]:
+    """One plan version as data (components of the given kinds, or drawn).
+
+    ``capped``: always a plan cap with a small ``per_year``.
+    """
     chosen = kinds or tuple(
         draw(st.lists(st.sampled_from(sorted(_COMPONENTS)), min_size=1, max_size=3))
     )
@@ -309,6 +352,9 @@ def plan_data(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> dict[str
         "fiscal_year": YEAR,
         "period": draw(st.sampled_from(["month", "month", "quarter"])),
         "rounding": draw(rounding_modes),
+        # Target incentive by days on the plan, or not (D31): joiners, leavers and
+        # target-incentive changes mid-period make the two differ.
+        "proration": draw(st.sampled_from(["none", "days"])),
         "fields": FIELDS,
         "crediting": {"override_levels": draw(st.sampled_from([0, 0, 1, None]))},
         "measures": {
@@ -318,6 +364,13 @@ def plan_data(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> dict[str
         },
         "components": components,
     }
+    if capped or draw(st.integers(0, 2)) == 0:
+        data["cap"] = draw(_plan_cap(yearly=capped))
+    if capped:
+        # In every capped version: a second version may take the first's components.
+        data["measures"]["booked"] = {}
+        if draw(st.integers(0, 3)) > 0:
+            data["components"].append({**_GIVEN_BACK, "id": f"booked{len(components)}"})
     if draw(st.integers(0, 3)) == 0:
         data["draw"] = {
             "amount": _money(draw(st.integers(0, 300_000))),
@@ -327,13 +380,15 @@ def plan_data(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> dict[str
 
 
 @st.composite
-def plan_versions(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> list[Plan]:
+def plan_versions(
+    draw: st.DrawFn, kinds: tuple[str, ...] | None = None, *, capped: bool = False
+) -> list[Plan]:
     """One plan, or two versions split mid-year (possibly with a gap between them)."""
-    first = draw(plan_data(kinds))
+    first = draw(plan_data(kinds, capped=capped))
     if draw(st.booleans()):
         return [Plan.model_validate(first)]
-    second = draw(plan_data(kinds))
-    for name in ("period", "rounding"):
+    second = draw(plan_data(kinds, capped=capped))
+    for name in ("period", "rounding", "proration"):
         second[name] = first[name]
     cut = START + dt.timedelta(days=draw(st.integers(20, 330)))
     gap = draw(st.sampled_from([0, 0, 0, 10]))
@@ -347,7 +402,7 @@ def plan_versions(draw: st.DrawFn, kinds: tuple[str, ...] | None = None) -> list
                 **c,
                 **(
                     {"table": draw(_commission(c["id"]))["table"]}
-                    if c["kind"] == "commission"
+                    if c["kind"] == "commission" and c["measure"] == "sales"
                     else {}
                 ),
             }
@@ -378,21 +433,26 @@ def _assignments(draw: st.DrawFn) -> list[Assignment]:
     for payee in chosen:
         team = draw(st.sampled_from(TEAMS))
         target = Money(_money(draw(st.integers(0, 20_000_000))), CURRENCY)
-        shape = draw(st.sampled_from(["always", "always", "joins", "leaves", "break"]))
+        shape = draw(st.sampled_from(["always", "always", "joins", "leaves", "break", "raise"]))
         joins = START + dt.timedelta(days=draw(st.integers(1, 300)))
+        targets = [target, target]
         if shape == "always":
             spans = [(None, None)]
         elif shape == "joins":
             spans = [(joins, None)]
         elif shape == "leaves":
             spans = [(None, joins)]
+        elif shape == "raise":
+            # A new target incentive from the next day on (mid-period, mostly).
+            spans = [(None, joins), (joins + dt.timedelta(days=1), None)]
+            targets[1] = Money(_money(draw(st.integers(0, 20_000_000))), CURRENCY)
         else:
             back = joins + dt.timedelta(days=draw(st.integers(1, 60)))
             spans = [(None, joins), (back, None)]
         attributes = {"team": team}
         result += [
-            Assignment(payee, "ae", a, b, target_incentive=target, attributes=attributes)
-            for a, b in spans
+            Assignment(payee, "ae", a, b, target_incentive=ti, attributes=attributes)
+            for (a, b), ti in zip(spans, targets, strict=False)
         ]
     return result
 
@@ -458,11 +518,47 @@ def _refund(
 
 
 @st.composite
+def _cut_then_given_back(
+    draw: st.DrawFn, periods: Sequence[Period], period: int, assignments: list[Assignment]
+) -> list[tuple[Transaction, int]]:
+    """A big deal shortly before the statement period, taken back in it (decision D28).
+
+    Under a capped plan's small ``per_year`` the deal's pay (through the plain
+    ``booked`` commission, `_GIVEN_BACK`) is cut earlier in the year; its refund or its
+    cancellation (clawed back) makes the statement period negative, and the yearly plan
+    cap gives back part of that cut: a positive plan cap line. The owner is on the plan
+    on both days; both are known from step 0. None when nobody is.
+    """
+    start = periods[period].start
+    early = max(START, start - dt.timedelta(days=draw(st.integers(1, 45))))
+    late = start + dt.timedelta(days=draw(st.integers(0, 20)))
+    owners = sorted({a.payee for a in assignments if a.covers(early) and a.covers(late)})
+    if not owners:
+        return []
+    owner = draw(st.sampled_from(owners))
+    amount = Money(_money(draw(st.integers(5_000_000, 100_000_000))), CURRENCY)
+    fields = {"product": "saas", "region": "east", "new_logo": True}
+    if draw(st.booleans()):
+        return [(Transaction("g0", early, amount, owner, fields, (), late), 0)]
+    deal = Transaction("g0", early, amount, owner, fields)
+    return [(deal, 0), (Transaction("g1", late, -amount, owner, fields), 0)]
+
+
+@st.composite
 def scenarios(
-    draw: st.DrawFn, *, max_transactions: int = 24, kinds: tuple[str, ...] | None = None
+    draw: st.DrawFn,
+    *,
+    max_transactions: int = 24,
+    kinds: tuple[str, ...] | None = None,
+    capped: bool = False,
 ) -> Scenario:
-    """A whole valid run (see the module docstring); ``kinds`` fixes the components."""
-    plans = draw(plan_versions(kinds))
+    """A whole valid run (see the module docstring); ``kinds`` fixes the components.
+
+    ``capped``: every version has a plan cap with a small yearly limit, and mostly
+    (after January) a big deal earlier in the year taken back in the statement period,
+    so that a yearly cut is given back (`_cut_then_given_back`).
+    """
+    plans = draw(plan_versions(kinds, capped=capped))
     periods = plans[0].calendar.periods(YEAR, plans[0].period)
     labels = [p.label for p in periods]
     period = draw(st.integers(0, len(labels) - 1))
@@ -471,6 +567,8 @@ def scenarios(
     drawn = [draw(_transaction(i, bounds)) for i in range(count)]
     drawn += [draw(_refund(i, drawn)) for i in range(draw(st.integers(0, max(1, count // 4))))]
     assignments = draw(_assignments())
+    if capped and period > 0 and draw(st.integers(0, 2)) > 0:
+        drawn += draw(_cut_then_given_back(periods, period, assignments))
     payees = sorted({*REPS, *MANAGERS})
     quotas = {
         "sales": {

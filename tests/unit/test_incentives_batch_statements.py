@@ -1,11 +1,17 @@
 """The batch engine's statements built in bulk: lines and statements set field by field
 equal those built one by one; one payee's statement built on demand equals the run's;
-a run's `earned` made on first use; the ledger read for many payees at once; and the
-split checks that the batch engine runs over columns."""
+a run's statements built on first read (`StatementsOnUse`) and its `earned` made on
+first use; the ledger read for many payees at once; and the split checks that the
+batch engine runs over columns."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import operator
+import pickle
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -22,7 +28,7 @@ from salesflow.incentives import (
     calculate_columns,
     load_plan,
 )
-from salesflow.incentives._run import BuiltOnUse
+from salesflow.incentives._run import BuiltOnUse, StatementsOnUse
 from salesflow.incentives._statement import (
     Line,
     Statement,
@@ -182,6 +188,137 @@ def test_a_runs_earned_is_made_on_first_use_and_equals_the_references():
     assert batch.earned[("ann", "commission", "FY2027-M01")] == Money("650", C)
     assert dict(batch.earned.items()) == dict(reference.earned.items())
     assert len(batch.earned) == len(reference.earned)
+
+
+def _on_use(count: int, pause: float = 0) -> tuple[StatementsOnUse, list[tuple[int, int]]]:
+    """``count`` one-line statements on use, payees p000, p001, ...; the calls recorded.
+
+    The builder sleeps ``pause`` seconds first (a slow build lets threads meet).
+    """
+    payees = [f"p{n:03}" for n in range(count)]
+    totals = [Money(n, C) for n in range(count)]
+    calls: list[tuple[int, int]] = []
+
+    def build(first: int, stop: int) -> list[Statement]:
+        calls.append((first, stop))
+        time.sleep(pause)
+        return [
+            Statement(payees[n], "ae", "FY2027-M01", (Line("bonus", totals[n]),), totals[n])
+            for n in range(first, stop)
+        ]
+
+    return StatementsOnUse(payees, totals, [1] * count, build), calls
+
+
+def test_statements_on_use_build_a_block_on_first_read_and_keep_it():
+    block = StatementsOnUse.BLOCK
+    statements, calls = _on_use(2 * block + 10)
+    assert len(statements) == 2 * block + 10
+    assert statements.payees[5] == "p005"
+    assert statements.totals[5] == Money(5, C)
+    assert not calls  # payees, totals and counts need no statement
+    assert statements[block + 1].payee == f"p{block + 1:03}"
+    assert calls == [(block, 2 * block)]
+    assert statements[-1].total == Money(2 * block + 9, C)  # the last, partial block
+    assert statements[block + 2] is statements[block + 2]  # kept, not built again
+    assert calls == [(block, 2 * block), (2 * block, 2 * block + 10)]
+    assert statements[1:3] == (statements[1], statements[2])
+    with pytest.raises(IndexError):
+        statements[2 * block + 10]
+
+
+def test_iterating_statements_none_of_which_is_built_builds_them_in_one_call():
+    statements, calls = _on_use(StatementsOnUse.BLOCK + 1)
+    assert [s.payee for s in statements][-1] == f"p{StatementsOnUse.BLOCK:03}"
+    assert calls == [(0, StatementsOnUse.BLOCK + 1)]
+    assert statements._build is None  # everything kept: the builder is let go
+
+
+def test_statements_on_use_equal_the_tuple_they_stand_for_and_copy_as_it():
+    statements, _ = _on_use(3)
+    made, _ = _on_use(3)
+    as_tuple = tuple(made)
+    assert statements == as_tuple
+    assert as_tuple == statements  # the tuple defers to StatementsOnUse
+    assert statements == _on_use(3)[0]
+    assert statements != as_tuple[:2]
+    assert statements != list(as_tuple)  # a list is not a tuple, as for tuples
+    assert pickle.loads(pickle.dumps(statements)) == as_tuple  # noqa: S301 - our own bytes
+    assert copy.copy(statements) == as_tuple
+    assert repr(statements) == repr(as_tuple)
+
+
+def test_statements_on_use_hash_order_add_and_repeat_as_their_tuple():
+    statements, _ = _on_use(3)
+    as_tuple = tuple(_on_use(3)[0])
+    assert hash(statements) == hash(as_tuple)
+    assert statements + as_tuple[:1] == as_tuple + as_tuple[:1]
+    assert as_tuple[:1] + statements == as_tuple[:1] + as_tuple
+    assert statements * 2 == 2 * statements == as_tuple * 2
+    assert statements[:2] < statements  # a prefix sorts first, as for tuples
+    assert (statements <= as_tuple, statements >= as_tuple, statements > ()) == (True, True, True)
+    with pytest.raises(TypeError, match="combine with a tuple, not list"):
+        operator.add(statements, [])
+
+
+def _reader(
+    at: int, statements: StatementsOnUse, barrier: threading.Barrier, read: list[str]
+) -> None:
+    barrier.wait()  # every thread asks at once
+    read.append(statements[at].payee)
+
+
+def test_threads_reading_at_once_build_each_block_once():
+    block = StatementsOnUse.BLOCK
+    for _ in range(20):
+        statements, calls = _on_use(3 * block, pause=0.002)
+        barrier = threading.Barrier(4)
+        read: list[str] = []
+
+        threads = [
+            threading.Thread(target=_reader, args=(n, statements, barrier, read))
+            for n in (0, 1, block + 1, 2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(read) == sorted(["p000", "p001", f"p{block + 1:03}", "p002"])
+        assert sorted(calls) == [(0, block), (block, 2 * block)]
+        assert statements._missing == block  # the third block is still to build
+        assert len(list(statements)) == 3 * block
+        assert statements._build is None
+
+
+def test_a_builder_giving_other_statements_is_refused():
+    def wrong(first: int, stop: int) -> list[Statement]:
+        return [Statement("zed", "ae", "FY2027-M01", (), Money(0, C))] * (stop - first)
+
+    statements = StatementsOnUse(["ann"], [Money(0, C)], [0], wrong)
+    with pytest.raises(RuntimeError, match="other statements than those of payees 0 to 0"):
+        statements[0]
+    with pytest.raises(ValueError, match="one item per statement"):
+        StatementsOnUse(["ann"], [], [0], wrong)
+
+
+def test_a_batch_runs_totals_payees_and_frame_need_no_line_and_equal_the_references():
+    pytest.importorskip("pandas", reason="PayoutRun.to_frame needs the [dataframe] extra")
+    ledger = _ledger_through("FY2027-M02", deals()[:3])
+    arguments = {"period": "FY2027-M03", "ledger": ledger}
+    batch = calculate(PLAN, deals(), ON_PLAN, engine="batch", **arguments)  # type: ignore[arg-type]
+    reference = calculate(PLAN, deals(), ON_PLAN, engine="reference", **arguments)  # type: ignore[arg-type]
+    statements = batch.statements
+    assert isinstance(statements, StatementsOnUse)
+    assert batch.payees == reference.payees == ("ann", "bob", "cy")
+    assert batch.total == reference.total
+    assert batch.to_frame().equals(reference.to_frame())
+    assert batch.draw_balances == reference.draw_balances
+    assert statements._missing == len(statements)  # still no statement built
+    # The counts are the lines each statement has once built.
+    assert statements.line_counts == tuple(len(s.lines) for s in reference.statements)
+    assert batch.statement("bob") == reference.statement("bob")
+    assert batch == reference
+    assert batch.to_dict() == reference.to_dict()
 
 
 def test_a_mapping_made_on_use_calls_its_function_once():

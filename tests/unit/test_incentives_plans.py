@@ -604,7 +604,7 @@ def test_a_yearly_cap_gives_back_when_a_clawback_takes_pay_below_it():
     assert (clawback.amount, cap.amount, cap.basis) == (cny(-5000), cny(4000), cny(-5000))
     assert cap.explain() == (
         "Yearly cap on 'commission': -CN¥5,000.00 before the cap; gives back CN¥4,000.00 "
-        "cut earlier (pay to date fell below the cap)."
+        "cut earlier (the cap now holds back less of the pay to date)."
     )
     assert "退回此前扣减的 ¥4,000.00" in cap.explain("zh")
 

@@ -84,6 +84,7 @@ EXPECTED_MODULES = {
         "PayoutColumns",
         "PayoutRun",
         "Plan",
+        "PlanCap",
         "Pool",
         "RateTable",
         "RatedLine",

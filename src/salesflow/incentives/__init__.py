@@ -4,12 +4,13 @@ A `Plan` (YAML/JSON or Python, with a JSON Schema) says who gets credit for a de
 (owner, splits, overlays, manager overrides, filters), what is measured, and what
 each component pays: commissions on a `RateTable` (marginal or retroactive tiers,
 rated individually or cumulatively) with gates, caps, floors and clawbacks, SPIFs,
-milestones, scorecards, team pools and contests, and an optional draw. `calculate`
-turns transactions and assignments into a `PayoutRun`: one `Statement` per payee for
-a period, whose `Line`s sum to the total and explain themselves in English and
-Chinese; a `Ledger` carries what was stated between periods, so late data becomes
-recalculation lines. Two engines give equal results: ``"reference"`` (scalar,
-Decimal) and ``"batch"`` (numpy). See docs/incentives.md.
+milestones, scorecards, team pools and contests, an optional cap on the whole plan
+(`PlanCap`) and an optional draw. `calculate` turns transactions and assignments into
+a `PayoutRun`: one `Statement` per payee for a period, whose `Line`s sum to the total
+and explain themselves in English and Chinese; a `Ledger` carries what was stated
+between periods, so late data becomes recalculation lines. Two engines give equal
+results: ``"reference"`` (scalar, Decimal) and ``"batch"`` (numpy). See
+docs/incentives.md.
 
 >>> import datetime as dt
 >>> from salesflow.money import Money
@@ -61,6 +62,7 @@ from ._plan import (
     Measure,
     Milestone,
     Plan,
+    PlanCap,
     Pool,
     Scorecard,
     ScorecardKpi,
@@ -111,6 +113,7 @@ __all__ = [
     "PayoutColumns",
     "PayoutRun",
     "Plan",
+    "PlanCap",
     "Pool",
     "RateTable",
     "RatedLine",

@@ -8,9 +8,10 @@ year's value rounded once: what its lines sum to however the value is spread ove
 year, provided nothing booked is cancelled (a clawback takes back what a cancelled deal
 earned at its own tier, which ``R(P(net value))`` does not see); edges are placed by
 `._vectorized`. Its gate passes on the year's attainment to date at the year's end; its
-year cap is ``min(pay, cap)``. A year-window milestone pays when the year's value
-reaches it: judged once, on the year's total (the engines test the year to date in
-every period, which pays sooner when attainment runs ahead of quota early on).
+year cap is ``min(pay, cap)``, and so is the plan's: ``min(the components' year pay,
+cap)``. A year-window milestone pays when the year's value reaches it: judged once, on
+the year's total (the engines test the year to date in every period, which pays
+sooner when attainment runs ahead of quota early on).
 Scorecards are in `._annual_scorecard`; the plan as a whole in `._annual_plan`.
 """
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import NDArray
 
-    from ._plan import Cap, Commission, Gate, Milestone, Plan
+    from ._plan import Cap, Commission, Gate, Milestone, Plan, PlanCap
 
 __all__ = [
     "MICRO",
@@ -44,11 +45,13 @@ __all__ = [
     "CommissionModel",
     "MeasureScale",
     "MilestoneModel",
+    "PlanCapModel",
     "Threshold",
     "Unit",
     "compile_commission",
     "compile_gate",
     "compile_milestone",
+    "compile_plan_cap",
     "require_target_incentive",
     "round_quotient",
 ]
@@ -232,6 +235,23 @@ class MilestoneModel:
         return np.where(self.threshold.passes(values, rows), self.amount, 0).astype(np.int64)
 
 
+@final
+@dataclass(frozen=True, slots=True)
+class PlanCapModel:
+    """The plan's yearly cap: the components' year pay held to ``limits`` (decision D30).
+
+    Attributes:
+        limits: The year cap in minor units, per payee (or one entry for all).
+    """
+
+    limits: NDArray[np.int64]
+
+    def cut(self, pay: NDArray[np.int64], rows: slice) -> NDArray[np.int64]:
+        """What the cap takes off ``pay`` ``(payees, scenarios)``: ``min(pay, cap) - pay``."""
+        limits = self.limits if self.limits.size == 1 else self.limits[rows, np.newaxis]
+        return np.minimum(pay, limits) - pay
+
+
 # --- compiling ----------------------------------------------------------------------
 
 
@@ -268,6 +288,18 @@ def compile_commission(
     )
 
 
+def compile_plan_cap(plan: Plan, target_incentive: NDArray[np.int64] | None) -> PlanCapModel | None:
+    """The plan's yearly cap (its ``per_period`` is refused by `needed_measures`).
+
+    Raises:
+        InvalidValueError: a cap on target incentive without target incentives
+            (``incentives.no_target_incentive``).
+    """
+    count = 1 if target_incentive is None else len(target_incentive)
+    limits = _year_cap(plan, plan.cap, target_incentive, count, "plan.cap")
+    return None if limits is None else PlanCapModel(limits)
+
+
 def compile_gate(gate: Gate | None, scales: Mapping[str, MeasureScale]) -> Threshold | None:
     """A gate as a threshold on its measure's year value, per payee."""
     if gate is None:
@@ -277,7 +309,7 @@ def compile_gate(gate: Gate | None, scales: Mapping[str, MeasureScale]) -> Thres
 
 def _year_cap(
     plan: Plan,
-    cap: Cap | None,
+    cap: Cap | PlanCap | None,
     target_incentive: NDArray[np.int64] | None,
     count: int,
     where: str,

@@ -3,12 +3,14 @@
 `needed_measures` refuses, naming it, every part of a plan whose pay depends on more
 than each payee's annual measure values: bonuses (per transaction or period), pools and
 contests (other payees), per-period windows, caps and floors, individual rating and
-per-transaction caps (the size of each deal), draws (each period's pay), a version
-effective for part of the fiscal year (the year would be paid on it whole), and gates
-or milestones on the attainment of an external measure (the engines divide each
-period's KPI by its quota to date, which one annual draw does not give).
-`compile_plan` resolves the rest per payee (`._annual`, `._annual_scorecard`), and
-`evaluate` pays a block of annual values.
+per-transaction caps (the size of each deal), draws and a plan cap per period (each
+period's pay), a version effective for part of the fiscal year (the year would be paid
+on it whole), and gates or milestones on the attainment of an external measure (the
+engines divide each period's KPI by its quota to date, which one annual draw does not
+give).
+`compile_plan` resolves the rest per payee (`._annual`, `._annual_scorecard`; the plan's
+yearly cap holds the components' year pay to it), and `evaluate` pays a block of
+annual values.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from ._annual import (
     CommissionModel,
     MeasureScale,
     MilestoneModel,
+    PlanCapModel,
     Unit,
     compile_commission,
     compile_milestone,
+    compile_plan_cap,
 )
 from ._annual_scorecard import ScorecardModel, compile_scorecard
-from ._plan import Bonus, Commission, Contest, Milestone, Plan, Pool, Scorecard
+from ._plan import PLAN_CAP_ID, Bonus, Commission, Contest, Milestone, Plan, Pool, Scorecard
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -61,11 +65,19 @@ class PlanModel:
         plan: The plan.
         components: The compiled components, in plan order.
         scales: Every measure the components read, by name.
+        cap: The plan's yearly cap, if any.
     """
 
     plan: Plan
     components: tuple[Model, ...]
     scales: Mapping[str, MeasureScale]
+    cap: PlanCapModel | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The ids `evaluate` pays under: the components', then ``"plan.cap"`` if capped."""
+        ids = tuple(component.id for component in self.components)
+        return ids if self.cap is None else (*ids, PLAN_CAP_ID)
 
 
 @final
@@ -74,7 +86,8 @@ class Evaluated:
     """One block's results.
 
     Attributes:
-        payouts: Component id -> ``(payees, scenarios)`` year payouts.
+        payouts: Component id -> ``(payees, scenarios)`` year payouts; ``"plan.cap"``:
+            what the plan's yearly cap takes off their sum (``<= 0``).
         tiers: Commission id -> ``(tiers, scenarios)`` payees whose year value is in each tier.
     """
 
@@ -92,6 +105,12 @@ def evaluate(model: PlanModel, values: Mapping[str, NDArray[np.int64]], rows: sl
         else:
             payout = component.pay(values, rows)
         result.payouts[component.id] = payout
+    if model.cap is not None:
+        payouts = iter(result.payouts.values())  # a plan has at least one component
+        pay = next(payouts).copy()
+        for payout in payouts:
+            pay += payout
+        result.payouts[PLAN_CAP_ID] = model.cap.cut(pay, rows)
     return result
 
 
@@ -133,6 +152,14 @@ def _check_simulable(plan: Plan) -> None:
         )
         raise InvalidValueError(
             msg, code="incentives.not_simulable", location=Location(path="plan.draw")
+        )
+    if plan.cap is not None and plan.cap.per_period is not None:
+        msg = (
+            "the plan's cap per period depends on each period's pay, which annual attainment "
+            "does not give; compare it on history instead"
+        )
+        raise InvalidValueError(
+            msg, code="incentives.not_simulable", location=Location(path="plan.cap.per_period")
         )
     for index, component in enumerate(plan.components):
         _check_component(plan, index, component)
@@ -226,4 +253,4 @@ def compile_plan(
         elif isinstance(component, Scorecard):
             compiled.append(compile_scorecard(plan, index, component, scales, target_incentive))
     used = {name: scales[name] for name in needed_measures(plan)}
-    return PlanModel(plan, tuple(compiled), used)
+    return PlanModel(plan, tuple(compiled), used, compile_plan_cap(plan, target_incentive))

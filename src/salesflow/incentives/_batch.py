@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 from bisect import bisect_left
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import partial
 from itertools import chain, repeat
 from typing import TYPE_CHECKING, Any, final
@@ -34,9 +35,10 @@ from salesflow._interop import require_pandas
 from salesflow.money import Currency, Money, from_minor_units_array
 
 from ._batch_credit import KIND_NAMES, Coverage, Crediting, check_table, credit_rows, day_number
-from ._batch_lines import component_lines, recalculations
+from ._batch_lines import ComponentLines, bulk_lines, component_lines, recalculations
 from ._batch_measure import Calendar, MeasureBook
-from ._batch_pay import Context, pay
+from ._batch_pay import Context, pay, plan_cap
+from ._plan import PLAN_CAP_ID
 from ._prepare import (
     Lookups,
     check_adjustments,
@@ -46,7 +48,7 @@ from ._prepare import (
     resolve_roster,
     resolve_versions,
 )
-from ._run import BuiltOnUse, PayoutRun
+from ._run import BuiltOnUse, PayoutRun, StatementsOnUse
 from ._statement import Line, Statement, statements_from_columns
 from ._table_input import TransactionTable
 
@@ -183,8 +185,8 @@ def _context(  # noqa: PLR0913 - the checked input
         rows, table, units, versions.plans, names=payees, payees=len(payees), calendar=calendar
     )
     on_plan = _on_plan(spans, len(payees), starts, ends)
-    # On the plan in the statement period: an assignment overlaps it (`Roster.on_plan`).
-    stated = np.flatnonzero(on_plan[:, index])
+    # On the plan in the statement period or earlier in the year (`Roster.has_statement`).
+    stated = np.flatnonzero(on_plan[:, : index + 1].any(axis=1))
     context = Context(
         versions=versions,
         periods=periods,
@@ -237,7 +239,8 @@ class PayoutColumns:
         period: The statement period's label.
         periods: The labels of the periods computed (the first through ``period``).
         payees: The payees with a statement, sorted.
-        components: The component ids, in plan order.
+        components: The component ids, in plan order; then ``"plan.cap"`` (`PLAN_CAP_ID`)
+            when some version of the plan has a `PlanCap`.
         problems: Findings about the input (credit not given, ...), as data.
     """
 
@@ -271,6 +274,10 @@ class PayoutColumns:
         ids = context.versions.component_ids()
         self._paid: dict[str, Paid] = {cid: pay(context, cid) for cid in ids}
         self._earned = {cid: paid.earned() for cid, paid in self._paid.items()}
+        capped = plan_cap(context, self._earned)  # last: on what every component earned
+        if capped is not None:
+            self._paid[PLAN_CAP_ID] = capped
+            self._earned[PLAN_CAP_ID] = capped.earned()
         for matrix in self._earned.values():
             matrix.flags.writeable = False  # shared with `earned` and the run's `earned`
 
@@ -383,58 +390,89 @@ class PayoutColumns:
         if position == len(payees) or payees[position] != payee:
             msg = f"{payee!r} has no statement for plan {self.plan!r} in {self.period}"
             raise KeyError(msg)
-        statements, _ = self._statements(position, position + 1)
-        return statements[0]
+        with _collector_paused():
+            return self._built(self._heads(position, position + 1), position, position + 1)[0]
 
     def run(self) -> PayoutRun:
-        """The `PayoutRun`: statements for the statement period, equal to the reference's."""
-        with _collector_paused():
-            statements, balances = self._statements(0, len(self.payees))
-            return PayoutRun(
-                plan=self.plan,
-                period=self.period,
-                currency=self._context.currency.code,
-                statements=tuple(statements),
-                problems=self.problems,
-                periods=self.periods,
-                earned=self._earned_on_use(),
-                draw_balances=balances,
-            )
+        """The `PayoutRun`: statements for the statement period, equal to the reference's.
 
-    def _statements(self, first: int, stop: int) -> tuple[list[Statement], dict[str, Money]]:
-        """The statements of statement payees ``first`` to ``stop - 1``, and their draw balances."""
+        Its statements' totals (and line counts, draw balances, recalculations) are
+        computed now; each statement's lines are built when it is first read, a block
+        of neighbours at a time (`StatementsOnUse`).
+        """
         with _collector_paused():
-            context = self._context
-            draw = context.versions.for_period(context.periods[context.last]).draw
-            payees = self.payees[first:stop]
-            parts = [component_lines(paid, first, stop) for paid in self._paid.values()]
-            minor = sum((part.minor for part in parts), np.zeros(len(payees), dtype=np.int64))
-            bodies = _joined([part.lines for part in parts], len(payees))
-            rests = _joined([part.rest for part in parts], len(payees))
-            later = recalculations(context, self._earned, self._ledger, first, stop)
-            adjustments = self._adjustment_lines()
-            # At the minor unit even with no lines (decision D21): "0.00 CNY", not "0 CNY".
-            totals = from_minor_units_array(minor, context.currency)
-            balances: dict[str, Money] = {}
-            for at, payee in enumerate(payees):
-                rest = rests[at]
-                extra = later[at] + adjustments.get(payee, [])
-                if extra:
-                    bodies[at], rest = bodies[at] + extra, rest + extra
-                stated = self._ledger.draw_balance(payee, self.plan)
-                balance = 0 if stated is None else stated.to_minor_units()
-                if draw is not None:
-                    lines, balance = _draw(context, draw, int(minor[at]), rest, balance)
-                    bodies[at], rest = bodies[at] + lines, rest + lines
-                if rest:
-                    totals[at] += Money.sum((line.amount for line in rest), context.currency)
-                if balance:
-                    balances[payee] = context.money(balance)
-            columns = {"payee": payees, "lines": list(map(tuple, bodies)), "total": totals}
-            statements = statements_from_columns(
-                len(payees), columns, plan=self.plan, period=self.period
-            )
-        return statements, balances
+            heads = self._heads(0, len(self.payees))
+        statements = StatementsOnUse(
+            self.payees, heads.totals, heads.counts, partial(self._built_paused, heads)
+        )
+        return PayoutRun(
+            plan=self.plan,
+            period=self.period,
+            currency=self._context.currency.code,
+            statements=statements,
+            problems=self.problems,
+            periods=self.periods,
+            earned=self._earned_on_use(),
+            draw_balances=heads.balances,
+        )
+
+    def _heads(self, first: int, stop: int) -> _Heads:
+        """Statement payees ``first`` to ``stop - 1`` without their bulk lines."""
+        context = self._context
+        draw = context.versions.for_period(context.periods[context.last]).draw
+        payees = self.payees[first:stop]
+        parts = [component_lines(paid, first, stop) for paid in self._paid.values()]
+        minor = sum((part.minor for part in parts), np.zeros(len(payees), dtype=np.int64))
+        counts = sum((part.counts for part in parts), np.zeros(len(payees), dtype=np.int64))
+        later = recalculations(context, self._earned, self._ledger, first, stop)
+        adjustments = self._adjustment_lines()
+        # At the minor unit even with no lines (decision D21): "0.00 CNY", not "0 CNY".
+        totals = from_minor_units_array(minor, context.currency)
+        tails: list[list[Line]] = []
+        balances: dict[str, Money] = {}
+        for at, payee in enumerate(payees):
+            rest = [line for part in parts for line in part.rest[at]]
+            tail = later[at] + adjustments.get(payee, [])
+            stated = self._ledger.draw_balance(payee, self.plan)
+            balance = 0 if stated is None else stated.to_minor_units()
+            if draw is not None and context.on_plan[context.stated[first + at], context.last]:
+                lines, balance = _draw(context, draw, int(minor[at]), rest + tail, balance)
+                tail += lines
+            if rest or tail:
+                totals[at] += Money.sum(
+                    (line.amount for line in chain(rest, tail)), context.currency
+                )
+            if balance:
+                balances[payee] = context.money(balance)
+            tails.append(tail)
+        counts += np.array([len(tail) for tail in tails], dtype=np.int64)
+        for part in parts:
+            counts += np.array([len(lines) for lines in part.rest], dtype=np.int64)
+        return _Heads(first, parts, tails, totals, counts.tolist(), balances)
+
+    def _built(self, heads: _Heads, first: int, stop: int) -> list[Statement]:
+        """The statements of payees ``first`` to ``stop - 1``, within ``heads``' range."""
+        offset = first - heads.first
+        bulk = [bulk_lines(paid, first, stop) for paid in self._paid.values()]
+        bodies: list[tuple[Line, ...]] = []
+        for at in range(stop - first):
+            lines: list[Line] = []
+            for part, made in zip(heads.parts, bulk, strict=True):
+                lines += made[at]
+                lines += part.rest[offset + at]
+            lines += heads.tails[offset + at]
+            bodies.append(tuple(lines))
+        columns = {
+            "payee": self.payees[first:stop],
+            "lines": bodies,
+            "total": heads.totals[offset : offset + stop - first],
+        }
+        return statements_from_columns(stop - first, columns, plan=self.plan, period=self.period)
+
+    def _built_paused(self, heads: _Heads, first: int, stop: int) -> list[Statement]:
+        """`_built` with the cyclic collector paused (a block read from a run)."""
+        with _collector_paused():
+            return self._built(heads, first, stop)
 
     def _adjustment_lines(self) -> dict[str, list[Line]]:
         """Each payee's adjustment lines, in the order given."""
@@ -449,6 +487,28 @@ class PayoutColumns:
                 )
             )
         return lines
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class _Heads:
+    """A range of statements without their bulk lines: what their totals need.
+
+    Attributes:
+        first: The range's first statement payee (a position in `PayoutColumns.payees`).
+        parts: Per component, in plan order, its lines counted and its other lines.
+        tails: Per payee, its recalculation, adjustment and draw lines.
+        totals: Per payee, the statement total.
+        counts: Per payee, the number of lines.
+        balances: The recoverable draw still owed, per payee that owes one.
+    """
+
+    first: int
+    parts: list[ComponentLines]
+    tails: list[list[Line]]
+    totals: list[Money]
+    counts: list[int]
+    balances: dict[str, Money]
 
 
 @contextmanager
@@ -490,15 +550,6 @@ def _earned_cells(
             amount_of = map(made.__getitem__, inverse.reshape(-1).tolist())
             cells.update(zip(keys, amount_of, strict=True))
     return cells
-
-
-def _joined(parts: Sequence[Sequence[list[Line]]], count: int) -> list[list[Line]]:
-    """Per payee, the lines of every component in order (the lists are not changed)."""
-    if len(parts) == 1:
-        return list(parts[0])
-    return [list(chain.from_iterable(lines)) for lines in zip(*parts, strict=True)] or [
-        [] for _ in range(count)
-    ]
 
 
 def _draw(

@@ -8,9 +8,12 @@ per payee as an integer sum. The other components' lines come from `Paid.lines`.
 Recalculation lines compare every payee's recomputed earnings with the ledger's in one
 pass; only the cells that differ go through the line-by-line comparison.
 
-A range of one payee gives that payee's lines, the whole range every payee's
-(`PayoutColumns.statement`, `PayoutColumns.run`); a commission's `Paid.lines` is
-`commission_lines`, built by the same column builders.
+A statement's lines are built in two steps: `component_lines` counts and sums the bulk
+lines (a commission's credit and clawback lines) and builds the few others, which is
+all a statement's total needs; `bulk_lines` builds the bulk lines of a range when the
+statements are read (`PayoutColumns.run` makes a run whose statements are built a block
+at a time on first read; `PayoutColumns.statement` one payee's at once). A
+commission's `Paid.lines` is `commission_lines`, built by the same column builders.
 """
 
 from __future__ import annotations
@@ -45,7 +48,13 @@ if TYPE_CHECKING:
     from ._batch_rating import LineDetails
     from ._run import Ledger
 
-__all__ = ["ComponentLines", "commission_lines", "component_lines", "recalculations"]
+__all__ = [
+    "ComponentLines",
+    "bulk_lines",
+    "commission_lines",
+    "component_lines",
+    "recalculations",
+]
 
 _SCALE_PLACES: Final = 6  # rating's P is held times 10**6
 _ALWAYS_SHOWN: Final = ("credit", "gate")  # a zero credit or closed gate still explains
@@ -57,25 +66,58 @@ _CURRENCY: Final = attrgetter("currency")
 @final
 @dataclass(frozen=True, slots=True)
 class ComponentLines:
-    """One component's shown lines for a range of statement payees.
+    """One component's statement lines for a range of statement payees, bulk lines unbuilt.
+
+    A commission's credit and clawback lines (its bulk lines: most of a statement) are
+    counted and summed here but built only by `bulk_lines`; the component's other
+    shown lines are built.
 
     Attributes:
-        lines: Per payee of the range, the lines shown, in statement order.
-        minor: Per payee, what the lines built from minor units pay, in minor units.
-        rest: Per payee, the other lines (their amounts are added as `Money`).
+        minor: Per payee of the range, what its bulk lines pay, in minor units.
+        counts: Per payee, how many bulk lines it has.
+        rest: Per payee, the other lines shown, in statement order (after the bulk
+            lines); their amounts are added as `Money`.
     """
 
-    lines: list[list[Line]]
     minor: NDArray[np.int64]
+    counts: NDArray[np.int64]
     rest: list[list[Line]]
 
 
 def component_lines(paid: Paid, first: int, stop: int) -> ComponentLines:
-    """The lines of statement payees ``first`` to ``stop - 1`` that a statement shows."""
+    """Statement payees ``first`` to ``stop - 1``: their bulk lines counted, the rest built."""
+    size = stop - first
     if isinstance(paid, _CommissionPaid):
-        return _commission_lines(paid, first, stop)
-    lines = [[line for line in paid.lines(p) if _shown(line)] for p in range(first, stop)]
-    return ComponentLines(lines, np.zeros(stop - first, dtype=np.int64), lines)
+        credited, back, _, _ = _bulk_rows(paid, first, stop)
+        amount = paid.lines_.rated.amount
+        minor = np.zeros(size, dtype=np.int64)
+        np.add.at(minor, paid.payee_of_line[credited] - first, amount[credited])
+        np.subtract.at(minor, paid.payee_of_line[back] - first, amount[back])
+        counts = np.bincount(paid.payee_of_line[credited] - first, minlength=size)
+        counts += np.bincount(paid.payee_of_line[back] - first, minlength=size)
+        rest = [
+            [line for line in paid.extra.lines(paid.context, paid.id, p) if _shown(line)]
+            for p in range(first, stop)
+        ]
+        return ComponentLines(minor, counts.astype(np.int64), rest)
+    rest = [[line for line in paid.lines(p) if _shown(line)] for p in range(first, stop)]
+    zeros = np.zeros(size, dtype=np.int64)
+    return ComponentLines(zeros, zeros, rest)
+
+
+def bulk_lines(paid: Paid, first: int, stop: int) -> list[list[Line]]:
+    """Per statement payee ``first`` to ``stop - 1``, its bulk lines (see `ComponentLines`).
+
+    A commission's credit lines then its nonzero clawbacks; none for other components.
+    """
+    if not isinstance(paid, _CommissionPaid):
+        return [[] for _ in range(first, stop)]
+    credited, back, bounds, back_bounds = _bulk_rows(paid, first, stop)
+    credit, clawback = _credit_lines(paid, credited), _clawback_lines(paid, back)
+    return [
+        credit[bounds[at] : bounds[at + 1]] + clawback[back_bounds[at] : back_bounds[at + 1]]
+        for at in range(stop - first)
+    ]
 
 
 def commission_lines(paid: _CommissionPaid, position: int) -> list[Line]:
@@ -157,31 +199,23 @@ def _shown(line: Line) -> bool:
     return line.kind in _ALWAYS_SHOWN or not line.amount.amount.is_zero()
 
 
-def _commission_lines(paid: _CommissionPaid, first: int, stop: int) -> ComponentLines:
-    """Credit lines, nonzero clawbacks, then the period-level lines, per payee."""
-    context = paid.context
+def _bulk_rows(
+    paid: _CommissionPaid, first: int, stop: int
+) -> tuple[Ints, Ints, list[int], list[int]]:
+    """The credit and nonzero clawback lines of statement payees ``first`` to ``stop - 1``.
+
+    Returns:
+        The positions (in the rated lines) of the credit lines and of the clawbacks,
+        each in payee order, and where each payee's start in each (``stop - first + 1``
+        bounds, from 0).
+    """
     amount = paid.lines_.rated.amount
     bounds = paid.credit_bounds[first : stop + 1]
     credited = paid.credit_order[int(bounds[0]) : int(bounds[-1])]
-    bounds = (bounds - bounds[0]).tolist()
     back = paid.back_order[int(paid.back_bounds[first]) : int(paid.back_bounds[stop])]
     back = back[amount[back] != 0]  # a zero clawback is not shown
-    back_bounds = np.searchsorted(paid.payee_of_line[back], np.arange(first, stop + 1)).tolist()
-    credit, clawback = _credit_lines(paid, credited), _clawback_lines(paid, back)
-    minor = np.zeros(stop - first, dtype=np.int64)
-    np.add.at(minor, paid.payee_of_line[credited] - first, amount[credited])
-    np.subtract.at(minor, paid.payee_of_line[back] - first, amount[back])
-    lines: list[list[Line]] = []
-    rest: list[list[Line]] = []
-    for at, position in enumerate(range(first, stop)):
-        extra = [line for line in paid.extra.lines(context, paid.id, position) if _shown(line)]
-        lines.append(
-            credit[bounds[at] : bounds[at + 1]]
-            + clawback[back_bounds[at] : back_bounds[at + 1]]
-            + extra
-        )
-        rest.append(extra)
-    return ComponentLines(lines, minor, rest)
+    back_bounds = np.searchsorted(paid.payee_of_line[back], np.arange(first, stop + 1))
+    return credited, back, (bounds - bounds[0]).tolist(), back_bounds.tolist()
 
 
 def _credit_lines(paid: _CommissionPaid, lines: Ints) -> list[Line]:

@@ -33,7 +33,7 @@ from ._reference_pay import curve
 from ._statement import Line
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from numpy.typing import NDArray
 
@@ -45,13 +45,14 @@ if TYPE_CHECKING:
     from ._batch_credit import CreditRows
     from ._batch_measure import MeasureBook
     from ._batch_rating import CommissionLines
-    from ._plan import Component, Plan, Window
+    from ._plan import Cap, Component, Plan, PlanCap, Window
     from ._prepare import Lookups, Roster, Versions
     from ._table_input import TransactionTable
 
-__all__ = ["Context", "Paid", "pay"]
+__all__ = ["Context", "Paid", "pay", "plan_cap"]
 
 _EPOCH: Final = dt.date(1970, 1, 1)
+_INT64_MAX: Final = int(np.iinfo(np.int64).max)
 
 
 @final
@@ -111,9 +112,23 @@ class Context:
         """The component as period ``j``'s version defines it."""
         return find_component(self._for_period[j], component_id)
 
+    def version_for(self, j: int) -> Plan:
+        """The version whose period-level settings apply to period ``j``."""
+        return self._for_period[j]
+
     def minor(self, amount: Decimal) -> int:
         """A plan amount (on the minor unit) in minor units."""
         return int(amount.scaleb(self.currency.minor_units, EXACT))
+
+    def limit(self, amount: Decimal) -> int:
+        """A cap's limit (a component's or the plan's) in minor units, at most int64's max.
+
+        What the batch engine compares a limit with is int64 (a sum beyond it is
+        refused elsewhere, ``incentives.int64_overflow``), so a limit at or above the
+        int64 maximum never binds; held to that maximum it never binds either, as in
+        the reference, instead of overflowing numpy's comparison.
+        """
+        return min(self.minor(amount), _INT64_MAX)
 
     def round_units(self, value: Fraction) -> int:
         """``value`` (in major units) rounded to minor units by the plan's rounding."""
@@ -428,7 +443,8 @@ def _period_lines(
         g = _gate(context, component, where, t_j=t_j, totals=totals) if active.any() else t_j
         totals.g += g
         p = _cap_and_floor(context, component, where, g)
-        _year_cap(context, component, where, p=p + late[:, j], totals=totals)
+        cap = component.cap if isinstance(component, Commission) else None
+        _year_cap(context, cap, where, p=p + late[:, j], totals=totals)
 
 
 @final
@@ -482,10 +498,11 @@ def _cap_and_floor(
     p = g.copy()
     limit = None if component.cap is None else component.cap.per_period
     if limit is not None:
-        cut = active & (p > context.minor(limit))
-        out.cap[cut, j] = context.minor(limit) - p[cut]
+        most = context.limit(limit)
+        cut = active & (p > most)
+        out.cap[cut, j] = most - p[cut]
         out.cap_basis[cut, j] = p[cut]
-        p[cut] = context.minor(limit)
+        p[cut] = most
     if component.floor is not None:
         floor = context.minor(component.floor.per_period)
         up = active & (p < floor)
@@ -497,15 +514,16 @@ def _cap_and_floor(
 
 def _year_cap(
     context: Context,
-    component: Component | None,
+    cap: Cap | PlanCap | None,
     where: _Where,
     *,
     p: NDArray[np.int64],
     totals: _Totals,
 ) -> None:
+    """A commission's yearly cap, or the plan's (D28): S sums ``p``, C is S held to the limit."""
     j, active, out = where.j, where.active, where.out
     totals.s += p
-    limits = _year_limits(context, component, j, active)
+    limits = _year_limits(context, cap, j, active)
     if limits is None:
         totals.c += p
         return
@@ -518,27 +536,86 @@ def _year_cap(
 
 
 def _year_limits(
-    context: Context, component: Component | None, j: int, active: NDArray[np.bool_]
+    context: Context, cap: Cap | PlanCap | None, j: int, active: NDArray[np.bool_]
 ) -> NDArray[np.int64] | None:
-    if not isinstance(component, Commission) or component.cap is None or not active.any():
+    if cap is None or not active.any():
         return None
-    cap = component.cap
     if cap.per_year is None and cap.target_incentive_multiple is None:
         return None
-    big = np.iinfo(np.int64).max
+    big = _INT64_MAX
     limits = np.full(len(active), big, dtype=np.int64)
     if cap.per_year is not None:
-        limits[:] = context.minor(cap.per_year)
+        limits[:] = context.limit(cap.per_year)
     multiple = cap.target_incentive_multiple
     if multiple is not None:
         for position in np.flatnonzero(active).tolist():
             name = context.payees[int(context.stated[position])]
-            target = context.lookups.target_incentive(name, context.periods[j])
-            rounded = Money(target.amount * multiple, context.currency).round(
-                rounding=context.rounding
-            )
+            rounded = context.lookups.target_incentive_limit(name, context.periods[j], multiple)
             limits[position] = min(int(limits[position]), rounded.to_minor_units())
     return limits
+
+
+# -- the plan cap (decisions D28, D29) ------------------------------------------------------
+
+
+@final
+class _PlanCapPaid:
+    """What the plan cap cut, per statement payee and period: its period and yearly lines."""
+
+    def __init__(self, context: Context, out: _PeriodLines) -> None:
+        self.context = context
+        self.out = out  # ``cap``: the per-period cuts; ``year_cap``: the yearly ones
+
+    def earned(self) -> NDArray[np.int64]:
+        return self.out.cap + self.out.year_cap
+
+    def lines(self, position: int) -> list[Line]:
+        context, out, k = self.context, self.out, self.context.last
+        limits = (
+            (out.cap, out.cap_basis, "plan_per_period"),
+            (out.year_cap, out.year_basis, "plan_per_year"),
+        )
+        return [
+            Line(
+                kind="cap",
+                amount=context.money(int(amounts[position, k])),
+                basis=context.money(int(basis[position, k])),
+                note=note,
+            )
+            for amounts, basis, note in limits
+            if amounts[position, k]
+        ]
+
+
+def plan_cap(context: Context, earned: Mapping[str, NDArray[np.int64]]) -> Paid | None:
+    """The plan cap's pay over the components' ``earned`` matrices; ``None``: no version has one.
+
+    Per period, numpy over statement payees: the version's ``per_period`` cut on the
+    components' sum, then its yearly cap on the sum to date, as a commission's.
+    """
+    if all(plan.cap is None for plan in context.versions.plans):
+        return None
+    payees = len(context.stated)
+    size = (payees, context.count)
+    x = np.zeros(size, dtype=np.int64)
+    for matrix in earned.values():
+        x += matrix
+    out = _PeriodLines(size)
+    totals = _Totals(*(np.zeros(payees, dtype=np.int64) for _ in range(4)))
+    for j in range(context.count):
+        cap = context.version_for(j).cap
+        active = context.on_plan[context.stated, j]
+        if cap is None:
+            active = np.zeros(payees, dtype=bool)
+        q = x[:, j].copy()
+        if cap is not None and cap.per_period is not None:
+            limit = context.limit(cap.per_period)
+            cut = active & (q > limit)
+            out.cap[cut, j] = limit - q[cut]
+            out.cap_basis[cut, j] = q[cut]
+            q[cut] = limit
+        _year_cap(context, cap, _Where(j, active, out), p=q, totals=totals)
+    return _PlanCapPaid(context, out)
 
 
 # -- bonus (spec 5) -----------------------------------------------------------------------
@@ -797,12 +874,8 @@ def _scorecard_lines(context: Context, payee: int, component: Scorecard, j: int)
                     note=gate.measure,
                 )
             ]
-    periods = context.periods
-    target = context.lookups.target_incentive(context.payees[payee], periods[j])
-    shares = allocate_units(target.to_minor_units(), [1] * len(periods))
-    target_pay = Fraction(shares[j], 10**context.currency.minor_units) * Fraction(
-        component.target_incentive
-    )
+    target = context.lookups.period_target(context.payees[payee], context.periods, j)  # D31
+    target_pay = target.amount * Fraction(component.target_incentive)
     lines: list[Line] = []
     running = Fraction(0)
     paid = 0
@@ -819,6 +892,7 @@ def _scorecard_lines(context: Context, payee: int, component: Scorecard, j: int)
                 attainment=as_decimal(attained),
                 exact=as_decimal(exact),
                 note=kpi.measure,
+                days=target.prorated,
             )
         )
         paid = rounded

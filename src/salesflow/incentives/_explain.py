@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Final, Literal
 from salesflow.errors import InvalidValueError
 from salesflow.money import EXACT, Money
 
+from ._plan import PLAN_CAP_ID
 from ._tables import RATE_PLACES
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ _COLON, _SEMI, _COMMA, _OPEN, _CLOSE = "\uff1a", "\uff1b", "\uff0c", "\uff08", "
 _CREDIT_ZH: Final = {"direct": "直接", "overlay": "叠加", "override": "上级"}
 _CAP_EN: Final = {"per_period": "period cap", "per_year": "yearly cap"}
 _CAP_ZH: Final = {"per_period": "每期封顶", "per_year": "年度封顶"}
+# The plan cap's lines (no component): their note names the limit with a "plan_" prefix.
+_PLAN_CAP: Final = "plan_"
 # Thresholds (gates, milestones, curve points) have at most RATE_PLACES decimals of a
 # fraction: an attainment floored to that grid is below a threshold exactly when it is.
 _PERCENT_STEP: Final = Decimal(1).scaleb(2 - RATE_PLACES)
@@ -260,29 +263,55 @@ def _gate_effect(line: Line, w: _Words) -> str:
 
 def _cap(line: Line, w: _Words) -> str:
     which = line.note or "per_period"
+    if which.startswith(_PLAN_CAP):
+        return _plan_cap(line, w, which.removeprefix(_PLAN_CAP))
     before = w.money(line.basis)
-    # A yearly cap line is positive when pay to date falls back below the cap (a
-    # clawback): it gives back what it cut earlier.
-    gives_back = line.amount.amount > 0
-    moved = w.money(line.amount if gives_back else -line.amount)
+    what = _cut_or_given_back(line, w)
     if w.zh:
-        what = (
-            f"年度累计回落至封顶额以下{_COMMA}退回此前扣减的 {moved}"
-            if gives_back
-            else f"扣减 {moved}"
-        )
         return w.end(
             f"{_CAP_ZH.get(which, '封顶')}{w.name(line)}{_COLON}封顶前 {before}{_COMMA}{what}"
         )
-    what = (
-        f"gives back {moved} cut earlier (pay to date fell below the cap)"
-        if gives_back
-        else f"cut by {moved}"
-    )
     return w.end(
         f"{_CAP_EN.get(which, 'cap').capitalize()} on {w.name(line)}: {before} before the cap; "
         f"{what}"
     )
+
+
+def _plan_cap(line: Line, w: _Words, which: str) -> str:
+    """A cut of the plan cap, on the sum of every component's pay (decision D28).
+
+    The yearly line's basis is the period's pay after the plan's period cut, if any.
+    """
+    before = w.money(line.basis)
+    what = _cut_or_given_back(line, w)
+    yearly = which == "per_year"
+    if w.zh:
+        when = "每期封顶后、年度封顶前" if yearly else "封顶前"
+        return w.end(
+            f"全计划{_CAP_ZH.get(which, '封顶')}{_COLON}各组成部分合计 {before}"
+            f"{_OPEN}{when}{_CLOSE}{_COMMA}{what}"
+        )
+    when = "after any period cut, before the yearly cap" if yearly else "before the cap"
+    return w.end(
+        f"{_CAP_EN.get(which, 'cap').capitalize()} on the whole plan: {before} across its "
+        f"components {when}; {what}"
+    )
+
+
+def _cut_or_given_back(line: Line, w: _Words) -> str:
+    """What a cap line does: a cut, or (a yearly cap) part of earlier cuts given back.
+
+    A yearly cap line is positive when what the cap holds back of the pay to date
+    shrinks: after a clawback or a negative period, or when the yearly limit went up
+    (a higher target incentive, a later version's higher limit). The pay to date may
+    still be above the limit, so the text claims only what is true in every case.
+    """
+    if line.amount.amount <= 0:
+        return f"扣减 {w.money(-line.amount)}" if w.zh else f"cut by {w.money(-line.amount)}"
+    moved = w.money(line.amount)
+    if w.zh:
+        return f"年度累计扣减减少{_COMMA}退回此前扣减的 {moved}"
+    return f"gives back {moved} cut earlier (the cap now holds back less of the pay to date)"
 
 
 def _floor(line: Line, w: _Words) -> str:
@@ -328,14 +357,19 @@ def _milestone(line: Line, w: _Words) -> str:
 
 
 def _scorecard(line: Line, w: _Words) -> str:
-    kpi = line.note or ""
+    kpi, prorated = line.note or "", ""
+    if line.days is not None:  # prorated by days on the plan (decision D31)
+        days, of = line.days
+        zh = f"{_OPEN}本期 {of} 天中在计划内 {days} 天{_CLOSE}"
+        prorated = zh if w.zh else f" ({days} of {of} days on the plan)"
     if w.zh:
         return w.end(
             f"计分卡{w.name(line)} 指标 {kpi}{_COLON}{_attained(line, w)}"
-            f"{_COMMA}发放 {w.money(line.amount)}"
+            f"{_COMMA}发放 {w.money(line.amount)}{prorated}"
         )
     return w.end(
-        f"Scorecard {w.name(line)}, KPI {kpi}: {_attained(line, w)}; pays {w.money(line.amount)}"
+        f"Scorecard {w.name(line)}, KPI {kpi}: {_attained(line, w)}; "
+        f"pays {w.money(line.amount)}{prorated}"
     )
 
 
@@ -386,13 +420,17 @@ def _contest(line: Line, w: _Words) -> str:
 def _recalculation(line: Line, w: _Words) -> str:
     stated = line.basis
     now = None if stated is None else stated + line.amount
+    # What the plan cap cut is recorded under a reserved id, not a component (D29).
+    plan_cap = line.component == PLAN_CAP_ID
     if w.zh:
+        subject = "全计划封顶" if plan_cap else w.name(line)
         return w.end(
-            f"重算{w.name(line)} {line.period}{_COLON}原结算 {w.money(stated)}{_COMMA}"
+            f"重算{subject} {line.period}{_COLON}原结算 {w.money(stated)}{_COMMA}"
             f"重算为 {w.money(now)}{_COMMA}差额 {w.money(line.amount)}"
         )
+    subject = "the plan cap" if plan_cap else w.name(line)
     return w.end(
-        f"Recalculation of {w.name(line)} for {line.period}: stated {w.money(stated)}, "
+        f"Recalculation of {subject} for {line.period}: stated {w.money(stated)}, "
         f"now {w.money(now)}; difference {w.money(line.amount)}"
     )
 

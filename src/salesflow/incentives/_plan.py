@@ -3,7 +3,8 @@
 A `Plan` is a frozen pydantic model that round-trips JSON/YAML exactly and has a JSON
 Schema. It names its currency, fiscal year and calendar, the statement period, the
 rounding point, how credit is given, the measures it counts and its components
-(commissions, bonuses, milestones, scorecards, pools, contests), and an optional draw.
+(commissions, bonuses, milestones, scorecards, pools, contests), an optional cap on
+the whole plan and an optional draw.
 `load_plan` reports every problem at once, each located (``plan.components[2].cap``).
 
 The semantics every engine follows are in docs/incentives.md, section "Plans".
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILTIN_FIELDS",
+    "PLAN_CAP_ID",
     "Bonus",
     "Cap",
     "Commission",
@@ -62,12 +64,14 @@ __all__ = [
     "Measure",
     "Milestone",
     "Plan",
+    "PlanCap",
     "Pool",
     "Scorecard",
     "ScorecardKpi",
     "TieRule",
     "Window",
     "load_plan",
+    "minor_unit_problems",
 ]
 
 CreditKind = Literal["direct", "overlay", "override"]
@@ -101,6 +105,12 @@ BUILTIN_FIELDS: Final = ("amount", "credit", "currency", "date", "owner", "payee
 unit), ``credit`` the `CreditKind`, ``currency`` the transaction's own currency code,
 ``date`` the transaction date, ``owner`` the transaction owner, ``payee`` the credit
 holder.
+"""
+
+PLAN_CAP_ID: Final = "plan.cap"
+"""The component id under which what a `PlanCap` cut is earned and recorded.
+
+Reserved: no component may take it (``plan.reserved_component``).
 """
 
 _Share = Annotated[Decimal, Field(ge=0, le=1)]
@@ -200,7 +210,34 @@ class Cap(_Frozen):
             a multiple of the payee's target incentive (``2`` is 200%).
     """
 
+    # A cap with no limit is refused at load (``plan.empty_cap``); the schema says so too.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
     per_transaction: _NonNegative | None = None
+    per_period: _NonNegative | None = None
+    per_year: _NonNegative | None = None
+    target_incentive_multiple: _Fraction | None = None
+
+
+@final
+class PlanCap(_Frozen):
+    """Upper limits on what the whole plan pays a payee, across its components.
+
+    They bound the sum of every component's pay in a period (after each component's
+    own caps and floors; before recalculations, adjustments and the draw). Every
+    limit given applies; each cut is a ``cap`` line of its own, with no component.
+
+    Attributes:
+        per_period: The most the plan pays in one statement period.
+        per_year: The most the plan pays over the fiscal year (to date).
+        target_incentive_multiple: The most the plan pays over the fiscal year, as a
+            multiple of the payee's target incentive (``2`` is 200%), rounded by the
+            plan's mode.
+    """
+
+    # A cap with no limit is refused at load (``plan.empty_cap``); the schema says so too.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
     per_period: _NonNegative | None = None
     per_year: _NonNegative | None = None
     target_incentive_multiple: _Fraction | None = None
@@ -497,11 +534,19 @@ class Plan(BaseModel):
             fiscal year end.
         rounding: The rounding point's mode: every line is rounded once, to the minor
             unit of ``currency``, with this mode. Required.
+        proration: How target incentive follows a payee on the plan for part of a
+            period or year (the same in every version). ``"none"`` (the default): a
+            scorecard pays the whole period's share of the target incentive of the
+            assignment in force at the period's end, and a yearly cap on target
+            incentive is a multiple of that assignment's whole target incentive.
+            ``"days"``: both are prorated by calendar days on the plan (see
+            docs/incentives.md, "Proration").
         fields: The transaction fields filters may read, with their types
             (``{"product": "string", "new_logo": "bool"}``).
         crediting: `Crediting`.
         measures: The measures by name.
-        components: The components, ids unique.
+        components: The components, ids unique (not `PLAN_CAP_ID`).
+        cap: Optional `PlanCap`: limits on the whole plan's pay, across components.
         draw: Optional `Draw`.
     """
 
@@ -516,10 +561,12 @@ class Plan(BaseModel):
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
     rounding: RoundingMode
+    proration: Literal["none", "days"] = "none"
     fields: dict[str, str] = Field(default_factory=dict)
     crediting: Crediting = Field(default_factory=Crediting)
     measures: dict[_Name, Measure]
     components: tuple[Component, ...]
+    cap: PlanCap | None = None
     draw: Draw | None = None
 
     @model_validator(mode="after")
@@ -577,24 +624,53 @@ def _plan_problems(plan: Plan) -> Iterator[Problem]:
         yield problem("period", ".period", f"the statement period must be one of {_PERIOD_GRAINS}")
     yield from _effective_problems(plan, problem)
     yield from _field_problems(plan, problem)
-    places = Currency(plan.currency).minor_units
-    for where, amount in _amounts(plan):
-        if _places(amount) > places:
-            message = f"{amount} is not a whole number of {plan.currency} minor units"
-            yield problem("not_on_minor_unit", where, message)
+    yield from minor_unit_problems(plan)
+    yield from _empty_cap_problems(plan, problem)
     ids: set[str] = set()
     for index, component in enumerate(plan.components):
         where = f".components[{index}]"
         if component.id in ids:
             yield problem("duplicate_component", f"{where}.id", f"{component.id!r} is used twice")
+        if component.id == PLAN_CAP_ID:
+            message = f"{PLAN_CAP_ID!r} is reserved for what the plan cap cuts"
+            yield problem("reserved_component", f"{where}.id", message)
         ids.add(component.id)
         yield from _component_problems(plan, component, where, problem)
+
+
+def minor_unit_problems(plan: Plan, path: str = "plan") -> Iterator[Problem]:
+    """Every money amount of ``plan`` that is not on its currency's minor unit.
+
+    Cheap (no filter is compiled), so `calculate` checks it again: a plan changed with
+    ``model_copy(update=...)`` was never re-checked. ``path`` roots the locations
+    (``plan[1]`` for a version).
+    """
+    places = Currency(plan.currency).minor_units
+    for where, amount in _amounts(plan):
+        if _places(amount) > places:
+            message = f"{amount} is not a whole number of {plan.currency} minor units"
+            location = Location(path=f"{path}{where}")
+            yield Problem("plan.not_on_minor_unit", Severity.ERROR, message, location)
+
+
+def _empty_cap_problems(plan: Plan, problem: _Report) -> Iterator[Problem]:
+    """A cap that gives no limit: it would cut nothing (and add a plan cap column)."""
+    caps: list[tuple[str, Cap | PlanCap | None]] = [("", plan.cap)]
+    caps += [(f".components[{i}]", getattr(c, "cap", None)) for i, c in enumerate(plan.components)]
+    for where, cap in caps:
+        if cap is not None and not cap.model_dump(exclude_none=True):
+            yield problem("empty_cap", f"{where}.cap", "a cap needs at least one limit")
 
 
 def _amounts(plan: Plan) -> Iterator[tuple[str, Decimal]]:
     """Every money amount written in ``plan``, with where it is."""
     if plan.draw is not None:
         yield ".draw.amount", plan.draw.amount
+    if plan.cap is not None:
+        for name in ("per_period", "per_year"):
+            value = getattr(plan.cap, name)
+            if value is not None:
+                yield f".cap.{name}", value
     for index, component in enumerate(plan.components):
         yield from _component_amounts(component, f".components[{index}]")
 

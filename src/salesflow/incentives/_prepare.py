@@ -3,7 +3,9 @@
 Every engine calls `prepare` first (or, for a columnar input, the same per-record
 checks it is made of), then looks quotas, KPIs, target incentives and attributes up
 through `Lookups`, which raises the documented error the first time a missing value is
-actually needed. See docs/incentives.md, "Errors".
+actually needed. See docs/incentives.md, "Errors". `Lookups` is also where the plan's
+``proration`` is applied to target incentives (decision D31), so the two engines share
+one definition of a prorated share.
 """
 
 from __future__ import annotations
@@ -13,21 +15,24 @@ import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Final, final
 
 from salesflow.errors import (
     CalendarError,
     CurrencyMismatchError,
+    DefinitionError,
     InvalidValueError,
     Location,
     Problem,
     Severity,
 )
-from salesflow.money import EXACT, Money
+from salesflow.money import EXACT, Currency, Money, allocate_equal
+from salesflow.money._exact import round_ratio
 from salesflow.periods import Period
 from salesflow.targets import TargetGrid
 
-from ._plan import Plan
+from ._plan import Plan, minor_unit_problems
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Lookups",
+    "PeriodTarget",
     "Prepared",
     "QuotaSource",
     "Roster",
@@ -98,7 +104,7 @@ class Versions:
 
     @property
     def first(self) -> Plan:
-        """The earliest version: id, currency, calendar, period and rounding are shared."""
+        """The earliest version: id, currency, calendar, period, rounding, proration shared."""
         return self.plans[0]
 
     def on(self, day: dt.date) -> Plan | None:
@@ -129,7 +135,7 @@ class Versions:
         return tuple(seen)
 
 
-_SHARED: Final = ("id", "fiscal_year", "calendar", "period", "currency", "rounding")
+_SHARED: Final = ("id", "fiscal_year", "calendar", "period", "currency", "rounding", "proration")
 
 
 def resolve_versions(plan: Plan | Sequence[Plan]) -> Versions:
@@ -137,17 +143,22 @@ def resolve_versions(plan: Plan | Sequence[Plan]) -> Versions:
 
     Raises:
         InvalidValueError: no plan (``incentives.no_plan``); versions that differ in
-            id, fiscal year, calendar, period, currency or rounding
+            id, fiscal year, calendar, period, currency, rounding or proration
             (``incentives.version_mismatch``, location ``plan[i].<field>``); effective
             ranges that overlap (``incentives.version_overlap``, naming both); a
             component id of another kind, or a measure of another aggregate, than in
             the earliest version defining it (``incentives.version_mismatch``, location
             ``plan[i].components[j].kind`` or ``plan[i].measures.<name>.aggregate``).
+        DefinitionError: a money amount of a plan not on the minor unit
+            (``plan.not_on_minor_unit``, as `load_plan`; a plan built with
+            ``model_copy(update=...)`` skipped that check), location
+            ``plan.<path>``, or ``plan[i].<path>`` for a sequence of versions.
     """
     plans = (plan,) if isinstance(plan, Plan) else tuple(plan)
     if not plans or not all(isinstance(p, Plan) for p in plans):
         msg = "give a Plan or a non-empty sequence of Plan versions"
         raise _error(msg, "no_plan", "plan")
+    _check_minor_units(plans, single=isinstance(plan, Plan))
     for index, other in enumerate(plans[1:], start=1):
         for name in _SHARED:
             if getattr(other, name) != getattr(plans[0], name):
@@ -165,6 +176,21 @@ def resolve_versions(plan: Plan | Sequence[Plan]) -> Versions:
             raise _error(msg, "version_overlap", f"plan[{after}].effective_from")
     _check_kinds(plans, order)
     return Versions(tuple(plans[i] for i in order), tuple(spans[i] for i in order), year)
+
+
+def _check_minor_units(plans: Sequence[Plan], *, single: bool) -> None:
+    """Every money amount on the minor unit, as `load_plan` checks (the same error).
+
+    A plan changed with ``model_copy(update=...)`` is not re-validated (pydantic's
+    rule); an amount between two fen would make the two engines round differently.
+    """
+    problems = [
+        found
+        for index, version in enumerate(plans)
+        for found in minor_unit_problems(version, "plan" if single else f"plan[{index}]")
+    ]
+    if problems:
+        raise DefinitionError.from_problems(problems)
 
 
 def _check_kinds(plans: Sequence[Plan], order: Sequence[int]) -> None:
@@ -281,6 +307,19 @@ class Roster:
     def payees_in(self, period: Period) -> tuple[str, ...]:
         """The payees on the plan in ``period``, sorted."""
         return tuple(sorted(p for p in self.by_payee if self.on_plan(p, period)))
+
+    def has_statement(self, payee: str, first: Period, period: Period) -> bool:
+        """Whether ``payee`` has a statement in ``period`` (decision D2).
+
+        On the plan on some day from ``first`` (the fiscal year's first period) through
+        ``period``: a payee who left the plan earlier in the year keeps a statement,
+        which holds what still concerns them (clawbacks, recalculations, adjustments).
+        """
+        return any(a.overlaps(first.start, period.end) for _, a in self.by_payee.get(payee, ()))
+
+    def statement_payees(self, first: Period, period: Period) -> tuple[str, ...]:
+        """The payees with a statement in ``period`` (`has_statement`), sorted."""
+        return tuple(sorted(p for p in self.by_payee if self.has_statement(p, first, period)))
 
 
 def _span(assignment: Assignment) -> tuple[dt.date, dt.date]:
@@ -451,11 +490,13 @@ def check_adjustments(
             ``adjustments[i].period``; then, for those paid in ``period``, another
             currency (``incentives.currency_mismatch``), an amount between minor units
             (``incentives.not_on_minor_unit``), an unknown component
-            (``incentives.unknown_component``) or a payee not on the plan in the period
+            (``incentives.unknown_component``) or a payee without a statement in the
+            period: not on the plan in it nor earlier in the fiscal year
             (``incentives.no_statement``); location ``adjustments[i]...``.
     """
     plan = versions.first
-    labels = [p.label for p in plan.calendar.periods(plan.fiscal_year, plan.period)]
+    periods = plan.calendar.periods(plan.fiscal_year, plan.period)
+    labels = [p.label for p in periods]
     components = set(versions.component_ids())
     chosen: list[Adjustment] = []
     for index, adjustment in enumerate(adjustments):
@@ -476,8 +517,11 @@ def check_adjustments(
         if adjustment.component is not None and adjustment.component not in components:
             msg = f"plan {plan.id!r} has no component {adjustment.component!r}"
             raise _error(msg, "unknown_component", f"{where}.component")
-        if not roster.on_plan(adjustment.payee, period):
-            msg = f"{adjustment.payee!r} is not on plan {plan.id!r} in {period.label}"
+        if not roster.has_statement(adjustment.payee, periods[0], period):
+            msg = (
+                f"{adjustment.payee!r} has no statement under plan {plan.id!r} in "
+                f"{period.label}: not on the plan in it nor earlier in the fiscal year"
+            )
             raise _error(msg, "no_statement", f"{where}.payee")
         chosen.append(adjustment)
     return tuple(chosen)
@@ -582,10 +626,43 @@ def prepare(  # noqa: PLR0913 - the calculate() arguments, checked in one place
 
 
 @final
+@dataclass(frozen=True, slots=True)
+class PeriodTarget:
+    """The target pay a scorecard pays a share of in one period (decision D31).
+
+    Attributes:
+        amount: The period's share of the yearly target incentive, in major units of
+            the plan currency, exact (prorated by days on the plan under
+            ``proration: days``; not rounded: the scorecard rounds once).
+        days: The calendar days the payee is on the plan in the period, when fewer
+            than all of them and the plan prorates by days; else ``None``.
+        period_days: The period's calendar days.
+    """
+
+    amount: Fraction
+    days: int | None
+    period_days: int
+
+    @property
+    def prorated(self) -> tuple[int, int] | None:
+        """A scorecard KPI line's `Line.days`: (days on the plan, days in the period)."""
+        return None if self.days is None else (self.days, self.period_days)
+
+
+@final
 class Lookups:
     """Quotas, KPI values, target incentives and attributes, each checked when needed."""
 
-    __slots__ = ("_aggregates", "_kpis", "_memo", "_plan", "_quotas", "_roster")
+    __slots__ = (
+        "_aggregates",
+        "_currency",
+        "_kpis",
+        "_memo",
+        "_plan",
+        "_quotas",
+        "_roster",
+        "_year",
+    )
 
     def __init__(
         self,
@@ -596,6 +673,8 @@ class Lookups:
     ) -> None:
         """Wrap the caller's mappings for the plan ``versions``."""
         self._plan = versions.first
+        self._year = versions.year
+        self._currency = Currency(self._plan.currency)
         self._aggregates = {
             name: measure.aggregate
             for plan in versions.plans
@@ -727,6 +806,72 @@ class Lookups:
                 ``assignments[i].target_incentive``.
         """
         index, assignment = self._assignment(payee, period)
+        return self._checked_target(payee, index, assignment)
+
+    def period_target(self, payee: str, periods: Sequence[Period], j: int) -> PeriodTarget:
+        """The target pay of ``payee`` a scorecard pays a share of in ``periods[j]``.
+
+        A yearly target incentive's period share is its even split over ``periods``
+        (the fiscal year's statement periods; largest remainder, the odd minor unit to
+        the earliest). ``proration: none``: the share of the assignment used for the
+        period (`Roster.assignment_for`). ``proration: days``: the sum over the
+        payee's assignments overlapping the period of each one's share x its days in
+        the period / the period's days (calendar days, both ends inclusive, of the
+        assignment clipped to the period). Decision D31.
+
+        Raises:
+            InvalidValueError: as `target_incentive`, for each assignment read.
+        """
+        period = periods[j]
+        if self._plan.proration == "none":
+            target = self.target_incentive(payee, period)
+            return PeriodTarget(_period_share(target, len(periods), j), None, period.days)
+        amount = Fraction(0)
+        days = 0
+        for index, assignment, on in self._days_on_plan(payee, period):
+            target = self._checked_target(payee, index, assignment)
+            amount += _period_share(target, len(periods), j) * Fraction(on, period.days)
+            days += on
+        return PeriodTarget(amount, days if days < period.days else None, period.days)
+
+    def target_incentive_limit(self, payee: str, period: Period, multiple: Decimal) -> Money:
+        """A yearly cap's ``target_incentive_multiple`` x the payee's target incentive.
+
+        Rounded once to the minor unit by the plan's mode (decision D15).
+        ``proration: none``: the yearly target incentive of the assignment used for
+        ``period``. ``proration: days``: the target incentive over the fiscal year,
+        the sum over the payee's assignments of TI x its days in the fiscal year / the
+        year's days (calendar days, both ends inclusive; future days of an open-ended or
+        future-dated assignment count: the cap is the year's, so it is the same in
+        every period). Decision D31.
+
+        Raises:
+            InvalidValueError: as `target_incentive`, for each assignment read.
+        """
+        if self._plan.proration == "none":
+            yearly = Fraction(self.target_incentive(payee, period).amount)
+        else:
+            yearly = Fraction(0)
+            for index, assignment, on in self._days_on_plan(payee, self._year):
+                target = self._checked_target(payee, index, assignment)
+                yearly += Fraction(target.amount) * Fraction(on, self._year.days)
+        places = self._currency.minor_units
+        scaled = yearly * Fraction(multiple) * 10**places
+        units = round_ratio(scaled.numerator, scaled.denominator, self._plan.rounding)
+        return Money(Decimal(units).scaleb(-places, EXACT), self._currency)
+
+    def _days_on_plan(self, payee: str, period: Period) -> list[tuple[int, Assignment, int]]:
+        """Each assignment of ``payee`` overlapping ``period``, with its days in it."""
+        found = []
+        for index, assignment in self._roster.by_payee.get(payee, ()):
+            start, end = _span(assignment)
+            first, last = max(start, period.start), min(end, period.end)
+            if first <= last:
+                found.append((index, assignment, (last - first).days + 1))
+        return found
+
+    def _checked_target(self, payee: str, index: int, assignment: Assignment) -> Money:
+        """``assignment``'s target incentive, checked (see `target_incentive`)."""
         where = f"assignments[{index}].target_incentive"
         value = assignment.target_incentive
         if value is None:
@@ -765,3 +910,8 @@ class Lookups:
             msg = f"{payee!r} is not on plan {self._plan.id!r} in {period.label}"
             raise _error(msg, "no_statement", "assignments")
         return found
+
+
+def _period_share(target: Money, parts: int, j: int) -> Fraction:
+    """Period ``j``'s share of a yearly ``target`` split evenly over ``parts`` periods."""
+    return Fraction(allocate_equal(target, parts)[j].amount)

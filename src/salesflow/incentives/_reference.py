@@ -2,9 +2,9 @@
 
 Readable before fast: credit rows and measures come from `_reference_book`, each
 component's lines from `_reference_pay`; this module puts a statement together
-(spec 10): the components' lines of the period, recalculations against the ledger,
-adjustments, the draw, in the documented order. Amounts are `Decimal` (through `Money`)
-and `Fraction`; nothing is a float.
+(spec 10): the components' lines of the period, the plan cap's (D28), recalculations
+against the ledger, adjustments, the draw, in the documented order. Amounts are
+`Decimal` (through `Money`) and `Fraction`; nothing is a float.
 """
 
 from __future__ import annotations
@@ -13,10 +13,19 @@ from typing import TYPE_CHECKING, Final
 
 from salesflow.money import Money
 
-from ._plan import Bonus, Commission, Contest, Milestone, Pool, Scorecard
+from ._plan import PLAN_CAP_ID, Bonus, Commission, Contest, Milestone, Pool, Scorecard
 from ._prepare import prepare
 from ._reference_book import Book, find_component
-from ._reference_pay import Lines, bonus, commission, contest, milestone, pool, scorecard
+from ._reference_pay import (
+    Lines,
+    bonus,
+    commission,
+    contest,
+    milestone,
+    plan_cap,
+    pool,
+    scorecard,
+)
 from ._run import EarnedKey, PayoutRun
 from ._statement import Line, Statement
 
@@ -75,12 +84,15 @@ def calculate_reference(  # noqa: PLR0913 - the arguments of calculate()
     )
     book = Book(prepared, org)
     components = prepared.versions.component_ids()
+    capped = any(version.cap is not None for version in prepared.versions.plans)
     shared = _shared_lines(book, components)
     statements: list[Statement] = []
     earned: dict[EarnedKey, Money] = {}
     balances: dict[str, Money] = {}
-    for payee in book.payees_in(book.last):
+    for payee in book.statement_payees():
         lines = {cid: _component_lines(book, shared, payee, cid) for cid in components}
+        if capped:  # last: on what every component earned (decisions D28, D29)
+            lines[PLAN_CAP_ID] = plan_cap(book, payee, lines)
         for cid, by_period in lines.items():
             for j, amount in _earned(book, by_period).items():
                 earned[(payee, cid, prepared.periods[j].label)] = amount
@@ -150,8 +162,9 @@ def _statement(
     body += _recalculations(book, ledger, payee, lines)
     body += _adjustments(book, payee)
     balance = ledger.draw_balance(payee, book.plan_id) or book.zero()
-    draw_lines, balance = _draw(book, book.version_for(k).draw, body, balance)
-    body += draw_lines
+    if book.prepared.roster.on_plan(payee, period):  # a leaver gets no draw (D2)
+        draw_lines, balance = _draw(book, book.version_for(k).draw, body, balance)
+        body += draw_lines
     # Zero at the minor unit, so a statement without lines reads "0.00 CNY" like others.
     total = Money.from_minor_units(0, book.currency) + Money.sum(
         (line.amount for line in body), book.currency

@@ -161,6 +161,11 @@ class Book:
         """The payees on the plan in period ``j``, sorted."""
         return self.prepared.roster.payees_in(self.prepared.periods[j])
 
+    def statement_payees(self) -> tuple[str, ...]:
+        """The payees with a statement in the statement period (decision D2), sorted."""
+        periods = self.prepared.periods
+        return self.prepared.roster.statement_payees(periods[0], periods[self.last])
+
     # -- crediting (spec 2) --------------------------------------------------------
 
     def _credit(self) -> Iterator[CreditRow]:

@@ -24,12 +24,21 @@ from ._schedule import tidy
 from ._statement import Line
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
-    from ._plan import CurvePoint, Window
+    from ._plan import Cap, CurvePoint, PlanCap, Window
     from ._reference_book import Book, CreditRow
 
-__all__ = ["Lines", "bonus", "commission", "contest", "milestone", "pool", "scorecard"]
+__all__ = [
+    "Lines",
+    "bonus",
+    "commission",
+    "contest",
+    "milestone",
+    "plan_cap",
+    "pool",
+    "scorecard",
+]
 
 Lines = dict[int, list[Line]]
 """Period index -> the component's lines in that period, in statement order."""
@@ -214,7 +223,8 @@ def _period_lines(  # noqa: PLR0913 - one period of one payee's component
     g = _gate(book, payee, component, j, t=same, totals=totals, lines=lines)
     totals.g += g
     p = _cap_and_floor(book, component, g, lines)
-    _year_cap(book, payee, component, j, p=p + late, totals=totals, lines=lines)
+    limits = (component.cap, component.id)
+    _year_cap(book, payee, j, cap=limits, p=p + late, totals=totals, lines=lines)
     return lines
 
 
@@ -267,7 +277,7 @@ def _cap_and_floor(book: Book, component: Commission, g: Money, lines: list[Line
 
 
 def _limit_line(
-    kind: str, amount: Money, component_id: str, basis: Money, note: str | None
+    kind: str, amount: Money, component_id: str | None, basis: Money, note: str | None
 ) -> Line:
     return Line(
         kind="cap" if kind == "cap" else "floor",
@@ -281,14 +291,20 @@ def _limit_line(
 def _year_cap(  # noqa: PLR0913 - one period's inputs
     book: Book,
     payee: str,
-    component: Commission,
     j: int,
     *,
+    cap: tuple[Cap | PlanCap | None, str | None],
     p: Money,
     totals: _Totals,
     lines: list[Line],
 ) -> None:
-    limit = _year_limit(book, payee, component, j)
+    """The yearly cap on the pay to date: a commission's (``cap[1]`` its id) or the plan's.
+
+    S sums the pay; C is S held to the limit; the period pays what C grew by, so a
+    negative period after a cut gives back (spec 4; the plan cap, D28).
+    """
+    limits, component_id = cap
+    limit = _year_limit(book, payee, limits, j)
     totals.s += p
     if limit is None:
         totals.c += p
@@ -297,20 +313,55 @@ def _year_cap(  # noqa: PLR0913 - one period's inputs
     y = capped - totals.c
     totals.c = capped
     if y != p:
-        lines.append(_limit_line("cap", y - p, component.id, p, "per_year"))
+        note = "per_year" if component_id is not None else "plan_per_year"
+        lines.append(_limit_line("cap", y - p, component_id, p, note))
 
 
-def _year_limit(book: Book, payee: str, component: Commission, j: int) -> Money | None:
-    cap = component.cap
+def _year_limit(book: Book, payee: str, cap: Cap | PlanCap | None, j: int) -> Money | None:
+    """The least of ``per_year`` and the target incentive multiple (rounded, D15; D31)."""
     if cap is None:
         return None
     limits: list[Money] = []
     if cap.per_year is not None:
         limits.append(book.money(cap.per_year))
     if cap.target_incentive_multiple is not None:
-        target = book.lookups.target_incentive(payee, book.prepared.periods[j])
-        limits.append(book.round(target.amount * cap.target_incentive_multiple))
+        period = book.prepared.periods[j]
+        multiple = cap.target_incentive_multiple
+        limits.append(book.lookups.target_incentive_limit(payee, period, multiple))
     return min(limits) if limits else None
+
+
+# -- the plan cap (decisions D28, D29) -------------------------------------------------
+
+
+def plan_cap(book: Book, payee: str, components: Mapping[str, Lines]) -> Lines:
+    """The plan cap's lines per period, on the sum of the components' lines.
+
+    ``components``: every component's lines of ``payee`` per period (what each earned).
+    Per period the version's ``per_period`` cut, then its yearly cap on the sum to
+    date after that cut, exactly as a commission's yearly cap (`_year_cap`).
+    """
+    totals = _Totals(book.zero(), book.zero(), book.zero(), book.zero())
+    result: Lines = {}
+    for j in range(book.last + 1):
+        x = Money.sum(
+            (line.amount for lines in components.values() for line in lines.get(j, ())),
+            book.currency,
+        )
+        cap = book.version_for(j).cap
+        if cap is None or not book.on_plan(payee, j):
+            totals.s += x
+            totals.c += x
+            continue
+        lines: list[Line] = []
+        q = x
+        if cap.per_period is not None and q > book.money(cap.per_period):
+            cut = book.money(cap.per_period)
+            lines.append(_limit_line("cap", cut - q, None, q, "plan_per_period"))
+            q = cut
+        _year_cap(book, payee, j, cap=(cap, None), p=q, totals=totals, lines=lines)
+        result[j] = lines
+    return result
 
 
 # -- bonus (spec 5) --------------------------------------------------------------------
@@ -479,10 +530,8 @@ def _scorecard_lines(book: Book, payee: str, component: Scorecard, j: int) -> li
                 note=gate.measure,
             )
             return [closed]
-    periods = book.prepared.periods
-    target = book.lookups.target_incentive(payee, periods[j])
-    share = allocate_equal(target, len(periods))[j]
-    target_pay = Fraction(share.amount) * Fraction(component.target_incentive)
+    target = book.lookups.period_target(payee, book.prepared.periods, j)  # prorated: D31
+    target_pay = target.amount * Fraction(component.target_incentive)
     lines: list[Line] = []
     running = Fraction(0)
     paid = book.zero()
@@ -499,6 +548,7 @@ def _scorecard_lines(book: Book, payee: str, component: Scorecard, j: int) -> li
                 attainment=as_decimal(attained),
                 exact=as_decimal(exact),
                 note=kpi.measure,
+                days=target.prorated,
             )
         )
         paid = rounded

@@ -9,14 +9,15 @@ changes in place: `Ledger.record` returns a new ledger.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from bisect import bisect_left
-from collections.abc import ItemsView, KeysView, Mapping, ValuesView
+from collections.abc import ItemsView, KeysView, Mapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import compress, count, repeat
-from operator import is_
+from operator import eq, is_
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, NoReturn, TypeVar, final
+from typing import TYPE_CHECKING, Final, NoReturn, SupportsIndex, TypeVar, final, overload
 
 from salesflow._interop import require_pandas
 from salesflow.errors import InvalidValueError, Location
@@ -25,7 +26,7 @@ from salesflow.money import Money
 from ._schedule import tidy
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterator
 
     import pandas as pd
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from ._statement import Line, Statement
 
-__all__ = ["BuiltOnUse", "EarnedKey", "Ledger", "PayoutRun", "money_text"]
+__all__ = ["BuiltOnUse", "EarnedKey", "Ledger", "PayoutRun", "StatementsOnUse", "money_text"]
 
 EarnedKey = tuple[str, str, str]
 """(payee, component id, period label): the key of what a component earned."""
@@ -122,6 +123,182 @@ class BuiltOnUse(Mapping[K, V]):
 
 
 @final
+class StatementsOnUse(Sequence["Statement"]):
+    """A run's statements, sorted by payee, each built on first use and then kept.
+
+    The batch engine's `PayoutRun.statements` is one: the payees, totals and line
+    counts are known when the run is made; a statement's lines are built when it is
+    first read, with those of its neighbours (a block of `BLOCK` statements at once),
+    and kept. Iterating over statements none of which is built yet builds them all in
+    one go (Python's cyclic collector, paused while they are made, then runs once
+    rather than between blocks). It behaves as the tuple it stands for: equal to (and
+    hashed, ordered, added and repeated as) that tuple; a copy or a pickle is that
+    tuple. Threads may read it at once: a block is built once, under a lock. Once every
+    block is built, the builder (and the arrays it reads) is let go.
+    """
+
+    __slots__ = ("_build", "_counts", "_lock", "_missing", "_payees", "_statements", "_totals")
+
+    BLOCK: Final = 256
+    """How many neighbouring statements are built together."""
+
+    def __init__(
+        self,
+        payees: Sequence[str],
+        totals: Sequence[Money],
+        counts: Sequence[int],
+        build: Callable[[int, int], Sequence[Statement]],
+    ) -> None:
+        """Stand for the statements of ``payees`` (sorted, with those totals and counts).
+
+        ``build(first, stop)`` must return the statements of ``payees[first:stop]``.
+        """
+        if not len(payees) == len(totals) == len(counts):
+            msg = "payees, totals and counts must have one item per statement"
+            raise ValueError(msg)
+        self._payees = tuple(payees)
+        self._totals = tuple(totals)
+        self._counts = tuple(counts)
+        self._build: Callable[[int, int], Sequence[Statement]] | None = build
+        self._statements: list[Statement | None] = [None] * len(self._payees)
+        self._missing = len(self._payees)  # statements not built yet
+        self._lock = threading.Lock()
+
+    @property
+    def payees(self) -> tuple[str, ...]:
+        """The payees, sorted: one per statement."""
+        return self._payees
+
+    @property
+    def totals(self) -> tuple[Money, ...]:
+        """Each statement's total, without building its lines."""
+        return self._totals
+
+    @property
+    def line_counts(self) -> tuple[int, ...]:
+        """How many lines each statement has, without building them."""
+        return self._counts
+
+    def __len__(self) -> int:
+        """The number of statements."""
+        return len(self._payees)
+
+    @overload
+    def __getitem__(self, index: int) -> Statement: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Statement, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Statement | tuple[Statement, ...]:
+        """A statement (built with its block if not yet), or a tuple of them."""
+        if isinstance(index, slice):
+            return tuple(self[at] for at in range(*index.indices(len(self))))
+        at = range(len(self))[index]  # negative indices; IndexError when out of range
+        made = self._statements[at]
+        if made is None:
+            first = at - at % self.BLOCK
+            self._make(first, min(first + self.BLOCK, len(self)))
+            made = self._statements[at]
+            assert made is not None  # noqa: S101 - _make fills the whole block
+        return made
+
+    def __iter__(self) -> Iterator[Statement]:
+        """The statements in payee order (all built at once if none is yet)."""
+        if self._missing == len(self) > self.BLOCK:
+            self._make_all()
+        for at in range(len(self)):
+            yield self[at]
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a tuple or `StatementsOnUse` of equal statements."""
+        if not isinstance(other, tuple | StatementsOnUse):
+            return NotImplemented
+        if len(self) != len(other):
+            return False
+        if isinstance(other, StatementsOnUse) and other.payees != self.payees:
+            return False
+        return all(map(eq, self, other))
+
+    def __hash__(self) -> int:
+        """The hash of the tuple it stands for."""
+        return hash(tuple(self))
+
+    def __lt__(self, other: object) -> bool:
+        """Ordered as the tuple it stands for."""
+        return _as_tuple(self) < _as_tuple(other)
+
+    def __le__(self, other: object) -> bool:
+        """Ordered as the tuple it stands for."""
+        return _as_tuple(self) <= _as_tuple(other)
+
+    def __gt__(self, other: object) -> bool:
+        """Ordered as the tuple it stands for."""
+        return _as_tuple(self) > _as_tuple(other)
+
+    def __ge__(self, other: object) -> bool:
+        """Ordered as the tuple it stands for."""
+        return _as_tuple(self) >= _as_tuple(other)
+
+    def __add__(self, other: object) -> tuple[Statement, ...]:
+        """The tuple it stands for, then ``other``'s statements (a tuple)."""
+        return tuple(self) + _as_tuple(other)
+
+    def __radd__(self, other: object) -> tuple[Statement, ...]:
+        """``other``'s statements (a tuple), then the tuple it stands for."""
+        return _as_tuple(other) + tuple(self)
+
+    def __mul__(self, times: SupportsIndex) -> tuple[Statement, ...]:
+        """The tuple it stands for, repeated."""
+        return tuple(self) * times
+
+    __rmul__ = __mul__
+
+    def __repr__(self) -> str:
+        """As the tuple it stands for."""
+        return repr(tuple(self))
+
+    def __reduce__(self) -> tuple[type[tuple[Statement, ...]], tuple[tuple[Statement, ...]]]:
+        """Pickled (and copied) as the tuple it stands for."""
+        return tuple, (tuple(self),)
+
+    def _make(self, first: int, stop: int) -> None:
+        """Build statements ``first`` to ``stop - 1`` unless another thread just did."""
+        with self._lock:
+            if self._statements[first] is None:  # a range is built whole or not at all
+                self._build_range(first, stop)
+
+    def _make_all(self) -> None:
+        """Build every statement unless some are built already (by another thread)."""
+        with self._lock:
+            if self._missing == len(self):
+                self._build_range(0, len(self))
+
+    def _build_range(self, first: int, stop: int) -> None:
+        build = self._build
+        assert build is not None  # noqa: S101 - dropped only once every statement is built
+        made = build(first, stop)
+        if len(made) != stop - first or any(
+            s.payee != p for s, p in zip(made, self._payees[first:stop], strict=True)
+        ):
+            msg = f"the builder gave other statements than those of payees {first} to {stop - 1}"
+            raise RuntimeError(msg)
+        self._statements[first:stop] = made
+        self._missing -= stop - first
+        if not self._missing:
+            self._build = None  # every statement is kept: the arrays behind it can go
+
+
+def _as_tuple(statements: object) -> tuple[Statement, ...]:
+    """A tuple or `StatementsOnUse` as a tuple; anything else cannot be combined."""
+    if isinstance(statements, StatementsOnUse):
+        return tuple(statements)
+    if isinstance(statements, tuple):
+        return statements
+    msg = f"statements combine with a tuple, not {type(statements).__name__}"
+    raise TypeError(msg)
+
+
+@final
 @dataclass(frozen=True, slots=True)
 class PayoutRun:
     """The statements of one plan for one statement period, and what a ledger records.
@@ -130,7 +307,10 @@ class PayoutRun:
         plan: The plan id.
         period: The statement period's label (``"FY2027-M03"``).
         currency: The plan currency (ISO code).
-        statements: One `Statement` per payee on the plan in the period, sorted by payee.
+        statements: One `Statement` per payee on the plan in the period, sorted by payee:
+            a tuple, or from the batch engine a `StatementsOnUse` that builds each
+            statement's lines when first read (``total``, ``payees`` and ``to_frame``
+            do not build them).
         problems: Findings about the input (credit that could not be given, payees
             not in the org), as data; not on any statement.
         periods: The labels of the fiscal year's periods from the first through
@@ -147,7 +327,7 @@ class PayoutRun:
     plan: str
     period: str
     currency: str
-    statements: tuple[Statement, ...]
+    statements: Sequence[Statement]
     problems: tuple[Problem, ...] = ()
     periods: tuple[str, ...] = ()
     earned: Mapping[EarnedKey, Money] = field(default_factory=lambda: MappingProxyType({}))
@@ -155,7 +335,8 @@ class PayoutRun:
 
     def __post_init__(self) -> None:
         """Freeze the mappings and sort the statements by payee."""
-        object.__setattr__(self, "statements", tuple(sorted(self.statements, key=_payee)))
+        if not isinstance(self.statements, StatementsOnUse):  # sorted already
+            object.__setattr__(self, "statements", tuple(sorted(self.statements, key=_payee)))
         object.__setattr__(self, "problems", tuple(self.problems))
         object.__setattr__(self, "periods", tuple(self.periods))
         object.__setattr__(self, "earned", _frozen(self.earned))
@@ -168,8 +349,14 @@ class PayoutRun:
             KeyError: ``payee`` has no statement in this run (not on the plan).
         """
         statements = self.statements
-        at = bisect_left(statements, payee, key=_payee)  # sorted by payee
-        if at < len(statements) and statements[at].payee == payee:
+        if isinstance(statements, StatementsOnUse):  # its payees, without building
+            payees = statements.payees
+            at = bisect_left(payees, payee)
+            found = at < len(payees) and payees[at] == payee
+        else:
+            at = bisect_left(statements, payee, key=_payee)  # sorted by payee
+            found = at < len(statements) and statements[at].payee == payee
+        if found:
             return statements[at]
         msg = f"{payee!r} has no statement for plan {self.plan!r} in {self.period}"
         raise KeyError(msg)
@@ -177,13 +364,15 @@ class PayoutRun:
     @property
     def payees(self) -> tuple[str, ...]:
         """The payees with a statement, sorted."""
+        if isinstance(self.statements, StatementsOnUse):
+            return self.statements.payees
         return tuple(statement.payee for statement in self.statements)
 
     @property
     def total(self) -> Money:
         """The sum of every statement's total (``0.00`` at the minor unit when none)."""
         zero = Money.from_minor_units(0, self.currency)
-        return zero + Money.sum((s.total for s in self.statements), self.currency)
+        return zero + Money.sum(_totals(self.statements), self.currency)
 
     def to_dict(self) -> dict[str, object]:
         """The run as JSON-safe data: amounts as decimal strings, dates ISO."""
@@ -207,19 +396,21 @@ class PayoutRun:
         require_pandas()
         import pandas as pd  # noqa: PLC0415 - an optional dependency, imported on use
 
-        rows = [
-            {
-                "payee": s.payee,
-                "plan": s.plan,
-                "period": s.period,
-                "currency": self.currency,
-                "total": s.total.amount,
-                "lines": len(s.lines),
-            }
-            for s in self.statements
-        ]
-        columns = ["payee", "plan", "period", "currency", "total", "lines"]
-        return pd.DataFrame(rows, columns=columns)
+        statements = self.statements
+        if isinstance(statements, StatementsOnUse):
+            counts: Sequence[int] = statements.line_counts
+        else:
+            counts = [len(s.lines) for s in statements]
+        size = len(statements)
+        columns = {
+            "payee": list(self.payees),
+            "plan": [self.plan] * size,
+            "period": [self.period] * size,
+            "currency": [self.currency] * size,
+            "total": [total.amount for total in _totals(statements)],
+            "lines": list(counts),
+        }
+        return pd.DataFrame(columns, columns=list(columns))
 
     def lines_frame(self) -> pd.DataFrame:
         """One row per statement line, with its payee and English explanation (pandas)."""
@@ -236,6 +427,13 @@ class PayoutRun:
 
 def _payee(statement: Statement) -> str:
     return statement.payee
+
+
+def _totals(statements: Sequence[Statement]) -> Sequence[Money]:
+    """Each statement's total; a `StatementsOnUse` gives them without building lines."""
+    if isinstance(statements, StatementsOnUse):
+        return statements.totals
+    return [statement.total for statement in statements]
 
 
 _LINE_COLUMNS: Final = (
@@ -256,6 +454,7 @@ _LINE_COLUMNS: Final = (
     "rank",
     "period",
     "note",
+    "days",
     "explanation",
 )
 
@@ -282,7 +481,7 @@ def _line_dict(line: Line) -> dict[str, object]:
             data[item.name] = f"{tidy(value, line.amount.currency.minor_units):f}"
         elif item.name == "rates":
             data[item.name] = [f"{rate.normalize():f}" for rate in value]
-        elif item.name == "tiers":
+        elif item.name in {"tiers", "days"}:
             data[item.name] = list(value)
         elif item.name == "date":
             data[item.name] = value.isoformat()

@@ -232,7 +232,8 @@ class Simulation:
         seed: The seed.
         sales_measure: The measure whose value counts as sales, if any.
         total: ``(scenarios,)``: every payee's year payout added up.
-        components: Component id -> ``(scenarios,)`` its year payouts added up.
+        components: Component id -> ``(scenarios,)`` its year payouts added up; with a
+            plan cap, ``"plan.cap"``: what it took off (``<= 0``), so they sum to ``total``.
         sales: ``(scenarios,)``: the sales measure's year values added up, if any.
         tier_counts: Commission id -> ``(scenarios, tiers)``: payees whose year value
             is in each tier of its table.
@@ -498,7 +499,7 @@ class Tally:
         """Zeros of the right shapes."""
         scenarios = self.settings.scenarios
         self.total = np.zeros(scenarios, dtype=np.int64)
-        self.components = {c.id: np.zeros(scenarios, dtype=np.int64) for c in self.model.components}
+        self.components = {cid: np.zeros(scenarios, dtype=np.int64) for cid in self.model.ids}
         self.payee_percentiles = np.zeros(
             (self.payees, len(self.settings.percentiles)), dtype=np.int64
         )

@@ -68,7 +68,8 @@ class Line:
     Attributes:
         kind: The `LineKind`.
         amount: What the line pays, rounded at the plan's rounding point.
-        component: The component id; ``None`` for draws and plan-wide adjustments.
+        component: The component id; ``None`` for draws, plan-wide adjustments and
+            the plan cap's lines.
         transaction: The transaction id, for credit and clawback lines (and bonuses
             per transaction).
         date: The transaction's date (credit), its cancellation date (clawback).
@@ -90,9 +91,12 @@ class Line:
         rank: A contest line's rank.
         period: For a recalculation line, the label of the earlier period it concerns.
         note: The reason of an adjustment and who made it; the measure of a gate or
-            a scorecard KPI line; ``"per_period"`` or ``"per_year"`` on a cap line;
+            a scorecard KPI line; ``"per_period"`` or ``"per_year"`` on a component's
+            cap line, ``"plan_per_period"`` or ``"plan_per_year"`` on the plan cap's;
             the team of a pool line; the group of a contest line; ``"recoverable"``
             or ``"non_recoverable"`` on a draw line.
+        days: A scorecard KPI line of a period the payee was on the plan for part of,
+            under ``proration: days``: (days on the plan, days in the period).
     """
 
     kind: LineKind
@@ -112,6 +116,7 @@ class Line:
     rank: int | None = None
     period: str | None = None
     note: str | None = None
+    days: tuple[int, int] | None = None
 
     def explain(self, locale: Locale = "en") -> str:
         """Why this line pays what it pays, in ``"en"`` or ``"zh"`` (see `explain`)."""
