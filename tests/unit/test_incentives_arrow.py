@@ -3,7 +3,9 @@
 The same data as Arrow, as a pandas frame and as records gives equal columns and an
 identical `PayoutRun`; each Arrow type a column may have; each bad input refused with
 the error `from_frame` gives for it, naming the row; chunked columns; pandas columns of
-a ``pd.ArrowDtype``; and decimal fields read at the plan's scale.
+a ``pd.ArrowDtype``; decimal fields read at the plan's scale; no integer narrowed with
+a silent wrap (uint64, units of time, int32 day numbers); temporal frame fields read
+as from Arrow; and an unknown currency named at its row's currency.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from salesflow.errors import InvalidValueError, MoneyOverflowError, SalesflowError
+from salesflow.errors import (
+    InvalidValueError,
+    MoneyOverflowError,
+    SalesflowError,
+    UnknownCurrencyError,
+)
 from salesflow.incentives import (
     Assignment,
     Ledger,
@@ -627,7 +634,7 @@ NULL_ROWS = {
     ("column", "path", "message"),
     [
         ("id", "transactions[1].id", "transactions[1].id is missing"),
-        ("date", "transactions[1].date", "transactions[1] has no date"),
+        ("date", "transactions[1].date", "transactions[1].date is missing"),
         ("amount", "transactions[1].amount", "transactions[1].amount is missing"),
         ("owner", "transactions[1].owner", "transactions[1].owner is missing"),
         ("currency", "transactions[1].currency", "transactions[1].currency is missing"),
@@ -928,3 +935,421 @@ def test_a_decimal_field_with_more_places_than_the_plan_gets_the_error_its_recor
     assert got == error_of(lambda: run_of(list(table)))  # records, typed when read
     assert got[:3] == error_of(lambda: run_of(list(table), engine="reference"))[:3]
     assert got[:3] == (InvalidValueError, "incentives.invalid_field", "transactions[1].fields")
+
+
+# -- nothing is narrowed with a silent wrap --------------------------------------------------
+#
+# int64 stops at 2**63 - 1 = 9,223,372,036,854,775,807; 2**63 + 1 = 9,223,372,036,854,775,809
+# cast to int64 wraps to 2**63 + 1 - 2**64 = -9,223,372,036,854,775,807.
+
+BEYOND_INT64 = 2**63 + 1
+
+
+def one_field_plan(kind: str, where: str) -> Plan:
+    """10% of each deal whose field ``f`` (of type ``kind``) passes ``where``."""
+    return load_plan(
+        {
+            "id": "ae",
+            "currency": C,
+            "fiscal_year": 2027,
+            "rounding": "half_up",
+            "fields": {"f": kind},
+            "measures": {"m": {"where": where}},
+            "components": [
+                {
+                    "kind": "commission",
+                    "id": "c",
+                    "measure": "m",
+                    "rating": "individual",
+                    "accumulate": "period",
+                    "table": {"tiers": [{"start": 0, "rate": "0.1"}]},
+                }
+            ],
+        }
+    )
+
+
+def paid(transactions: object, plan: Plan, engine: str = "batch") -> str:
+    """What ann is paid in January 2027."""
+    run = calculate(
+        plan,
+        transactions,  # type: ignore[arg-type]
+        [Assignment("ann", "ae")],
+        period="FY2027-M01",
+        ledger=Ledger(),
+        engine=engine,  # type: ignore[arg-type]
+    )
+    return str(run.total)
+
+
+def arrays_with(**fields: object) -> TransactionTable:
+    """`small`'s two deals from arrays, with ``fields``."""
+    return TransactionTable.from_arrays(
+        ids=np.array(["t1", "t2"]),
+        dates=np.array(["2027-01-05", "2027-01-06"], dtype="datetime64[D]"),
+        amounts=np.array([1000, 250]),
+        currency=C,
+        owners=np.array(["ann", "ann"]),
+        fields=fields,  # type: ignore[arg-type]
+    )
+
+
+def test_a_uint64_field_beyond_int64_is_refused_naming_its_row_as_its_record_is():
+    # t2's 2**63 + 1 seats, wrapped, would be -9,223,372,036,854,775,807: `f > 3` false,
+    # the run paying 0.00 without a word
+    seats = np.array([5, BEYOND_INT64], dtype=np.uint64)
+    message = (
+        "field 'f' (int): expected an int within int64 (not a bool), found int 9223372036854775809"
+    )
+    expected = (
+        InvalidValueError,
+        "incentives.invalid_field",
+        "transactions[1].fields",
+        f"transactions[1]: {message}",
+    )
+    arrow = small(f=pa.array(seats, pa.uint64()))
+    assert error_of(lambda: TransactionTable.from_arrow(arrow, currency=C, fields=["f"])) == (
+        expected
+    )
+    frame = small().to_pandas().assign(f=seats)
+    assert error_of(lambda: TransactionTable.from_frame(frame, currency=C, fields=["f"])) == (
+        expected
+    )
+    assert error_of(lambda: arrays_with(f=seats)) == expected
+    # a record of that value is refused with the same words when its plan reads it
+    record = Transaction(
+        "t2", dt.date(2027, 1, 6), Money("2.50", C), "ann", fields={"f": 2**63 + 1}
+    )
+    got = error_of(lambda: paid([record], one_field_plan("int", "f > 3"), "reference"))
+    assert got[:3] == (InvalidValueError, "incentives.invalid_field", "transactions[0].fields")
+    assert got[3].endswith(message)
+
+
+def test_a_uint64_field_within_int64_is_read_as_int64_by_every_reader():
+    # seats 5 and 2: only t1 has more than 3 - 10% of its 10.00 = 1.00
+    # (a frame's or an array's uint64 column was refused at calculate, naming t1)
+    seats = np.array([5, 2], dtype=np.uint64)
+    plan = one_field_plan("int", "f > 3")
+    tables = [
+        TransactionTable.from_arrow(small(f=pa.array(seats)), currency=C, fields=["f"]),
+        TransactionTable.from_frame(small().to_pandas().assign(f=seats), currency=C, fields=["f"]),
+        arrays_with(f=seats),
+    ]
+    for table in tables:
+        assert table.fields["f"].dtype == np.int64
+        assert table.fields["f"].tolist() == [5, 2]
+        assert table.field_types["f"] == "int"
+        assert paid(table, plan) == paid(list(table), plan, "reference") == "1.00 CNY"
+
+
+@pytest.mark.parametrize("dtype", ["uint64", "UInt64"], ids=["numpy", "nullable"])
+def test_a_frame_uint64_amount_beyond_int64_gets_from_arrows_overflow_error(dtype):
+    # 2**63 + 1 fen wrapped would be a refund of -92,233,720,368,547,758.07 yuan
+    units = [1000, BEYOND_INT64]
+    arrow = small(amount=pa.array(units, pa.uint64()))
+    expected = error_of(lambda: TransactionTable.from_arrow(arrow, currency=C))
+    assert expected == (
+        MoneyOverflowError,
+        "incentives.int64_overflow",
+        "transactions[1].amount",
+        "transactions[1].amount does not fit int64 minor units",
+    )
+    frame = small().to_pandas().assign(amount=pd.Series(units, dtype=dtype))
+    assert error_of(lambda: TransactionTable.from_frame(frame, currency=C)) == expected
+
+
+# 10000-01-01 is one day after dt.date.max, 9999-12-31: a day number that fits every
+# unit, but no datetime.date or datetime.datetime holds it.
+AFTER_9999 = (dt.date.max - dt.date(1970, 1, 1)).days + 1
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        # 10**15 s is 10**21 us, beyond int64's 9.2 x 10**18: cast, it would wrap
+        (
+            pa.array([0, 10**15], pa.duration("s")),
+            "field 'f' (duration): 1000000000000000 seconds is outside the duration range",
+        ),
+        (
+            pa.array([0, AFTER_9999 * 86_400], pa.timestamp("s")),
+            "field 'f' (timestamp): 10000-01-01T00:00:00 is outside the timestamp range",
+        ),
+        (
+            pa.array([0, AFTER_9999], pa.date32()),
+            "field 'f' (date): 10000-01-01 is outside the date range",
+        ),
+    ],
+    ids=["duration_overflow", "timestamp_after_9999", "date_after_9999"],
+)
+def test_a_temporal_field_no_record_can_hold_is_refused_naming_its_row(column, message):
+    got = error_of(lambda: TransactionTable.from_arrow(small(f=column), currency=C, fields=["f"]))
+    assert got == (
+        InvalidValueError,
+        "incentives.invalid_field",
+        "transactions[1].fields",
+        f"transactions[1]: {message}",
+    )
+
+
+@pytest.mark.parametrize(("column", "path"), [("date", "date"), ("cancelled", "cancelled")])
+def test_a_day_no_record_can_hold_is_refused_not_read_as_its_int32_day_number(column, path):
+    # 1970-01-01 to 2027-01-01 is 57 years with 14 leap days (1972 ... 2024): 20,819
+    # days; 2027-01-05 is day 20,823. 2**32 + 20,823 days as an int32 day number (the
+    # engine's) is 20,823: 2027-01-05, in the plan's January.
+    day = 2**32 + 20_823
+    seconds = pa.array([20_823 * 86_400, day * 86_400], pa.timestamp("s"))
+    data = small(**{column: seconds})
+    got = error_of(lambda: TransactionTable.from_arrow(data, currency=C))
+    assert got[:3] == (InvalidValueError, "incentives.invalid_field", f"transactions[1].{path}")
+    assert got[3].endswith(" is outside the dates a record holds (0001-01-01 to 9999-12-31)")
+    assert "2027-01-05" not in got[3]
+    frame = data.to_pandas()
+    assert frame[column].dtype == np.dtype("datetime64[s]")
+    assert error_of(lambda: TransactionTable.from_frame(frame, currency=C)) == got
+
+
+def test_a_frame_date_after_2262_is_its_own_day_not_wrapped_through_nanoseconds():
+    # datetime64[ns] ends in 2262: cast to it, 3000-01-01 wrapped to a day of 1830
+    dates = pd.Series(np.array(["2027-01-05", "3000-01-01"], dtype="datetime64[s]"))
+    table = TransactionTable.from_frame(small().to_pandas().assign(date=dates), currency=C)
+    assert table.dates.tolist() == [dt.date(2027, 1, 5), dt.date(3000, 1, 1)]
+
+
+# -- temporal fields from a frame, as from Arrow ---------------------------------------------
+
+
+def test_a_naive_datetime_frame_column_is_a_timestamp_field_as_from_arrow_reads_it():
+    # naive times are UTC instants: t1's 13:00 passes `f >= 12:00Z`, t2's 11:00 does not:
+    # 10% of 10.00 = 1.00 (from_frame cut both to 2027-01-15, refused at calculate)
+    frame = small().to_pandas().assign(f=pd.to_datetime(["2027-01-15 13:00", "2027-01-15 11:00"]))
+    plan = one_field_plan("timestamp", 'f >= timestamp("2027-01-15T12:00:00Z")')
+    from_frame = TransactionTable.from_frame(frame, currency=C, fields=["f"])
+    from_arrow = TransactionTable.from_arrow(pa.Table.from_pandas(frame), currency=C, fields=["f"])
+    assert from_frame.field_types["f"] == from_arrow.field_types["f"] == "timestamp"
+    assert from_frame.fields["f"].dtype == np.dtype("datetime64[us]")
+    assert (
+        from_frame.fields["f"].tolist()
+        == from_arrow.fields["f"].tolist()
+        == [
+            naive(2027, 1, 15, 13),
+            naive(2027, 1, 15, 11),
+        ]
+    )
+    assert paid(from_frame, plan) == paid(from_arrow, plan) == "1.00 CNY"
+    assert paid(list(from_frame), plan, "reference") == "1.00 CNY"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_a_timedelta_frame_column_of_any_unit_is_a_duration_field_in_microseconds(unit):
+    # t1 waited 2 days, more than `1d`; t2 12 hours: 10% of t1's 10.00 = 1.00
+    # (a timedelta64[s] column was kept in seconds and refused at calculate, naming t1)
+    waits = pd.Series(pd.to_timedelta(["2D", "12h"])).astype(f"timedelta64[{unit}]")
+    frame = small().to_pandas().assign(f=waits)
+    plan = one_field_plan("duration", 'f > duration("1d")')
+    from_frame = TransactionTable.from_frame(frame, currency=C, fields=["f"])
+    from_arrow = TransactionTable.from_arrow(pa.Table.from_pandas(frame), currency=C, fields=["f"])
+    assert from_frame.field_types["f"] == from_arrow.field_types["f"] == "duration"
+    assert from_frame.fields["f"].dtype == np.dtype("timedelta64[us]")
+    assert (
+        from_frame.fields["f"].tolist()
+        == from_arrow.fields["f"].tolist()
+        == [
+            dt.timedelta(days=2),
+            dt.timedelta(hours=12),
+        ]
+    )
+    assert paid(from_frame, plan) == paid(from_arrow, plan) == "1.00 CNY"
+    assert paid(list(from_frame), plan, "reference") == "1.00 CNY"
+
+
+def test_a_datetime_column_declared_a_date_counts_on_its_wall_clock_day_in_both_readers():
+    # 2027-01-15 07:00 in Shanghai (+08:00) is 2027-01-14 23:00 UTC; its wall-clock day,
+    # as the date column counts it, is 15 January. 2027-01-14 23:00 is 14 January in
+    # either. `f >= 2027-01-15` passes t1 only: 10% of 10.00 = 1.00
+    times = pd.to_datetime(["2027-01-15 07:00", "2027-01-14 23:00"])
+    plan = one_field_plan("date", 'f >= date("2027-01-15")')
+    days = [dt.date(2027, 1, 15), dt.date(2027, 1, 14)]
+    for column in (times, times.tz_localize("Asia/Shanghai")):
+        frame = small().to_pandas().assign(f=column)
+        tables = [
+            TransactionTable.from_frame(frame, currency=C, fields=["f"], field_types={"f": "date"}),
+            TransactionTable.from_arrow(
+                pa.Table.from_pandas(frame), currency=C, fields=["f"], field_types={"f": "date"}
+            ),
+        ]
+        for table in tables:
+            assert table.fields["f"].tolist() == days
+            assert paid(table, plan) == paid(list(table), plan, "reference") == "1.00 CNY"
+    # undeclared, the tz-aware column holds its UTC instants, as from_arrow reads them
+    aware = small().to_pandas().assign(f=times.tz_localize("Asia/Shanghai"))
+    table = TransactionTable.from_frame(aware, currency=C, fields=["f"])
+    assert table.fields["f"].tolist() == [naive(2027, 1, 14, 23), naive(2027, 1, 14, 15)]
+
+
+def small_records(f: list[object]) -> list[Transaction]:
+    """`small`'s two deals as records, with field ``f``."""
+    return [
+        Transaction("t1", dt.date(2027, 1, 5), Money("10.00", C), "ann", fields={"f": f[0]}),
+        Transaction("t2", dt.date(2027, 1, 6), Money("2.50", C), "ann", fields={"f": f[1]}),
+    ]
+
+
+def paid_by_both_engines(table: TransactionTable, plan: Plan) -> tuple[str, str]:
+    """What the batch engine pays from ``table``, and the reference engine from its
+    records typed by the plan's schema; the reference engine given the table itself
+    types its records so (it must pay the same)."""
+    reference = paid(list(table.records(plan.filter_schema())), plan, "reference")
+    assert paid(table, plan, "reference") == reference
+    return paid(table, plan), reference
+
+
+DAYS_PLAN = ("date?", 'f >= date("2027-01-15")')  # 10% of a deal whose f is 15 Jan or later
+
+
+def test_a_frame_datetime_column_of_midnights_feeds_a_date_field_as_its_days():
+    # pandas holds dates as datetime64 midnights. t1's 15 Jan passes, t2's 14 Jan does
+    # not: 10% of 10.00 = 1.00, by both engines, as the records with dt.date values pay
+    # (the column, read as timestamps, was refused for the date field)
+    frame = small().to_pandas().assign(f=pd.to_datetime(["2027-01-15", "2027-01-14"]))
+    plan = one_field_plan(*DAYS_PLAN)
+    table = TransactionTable.from_frame(frame, currency=C, fields=["f"])
+    assert table.field_types["f"] == "timestamp"  # a timestamp field still reads the instant
+    days = [dt.date(2027, 1, 15), dt.date(2027, 1, 14)]
+    schema = plan.filter_schema()
+    assert table.filter_columns(schema, ["f"], np.arange(2))["f"].tolist() == days
+    assert [t.fields["f"] for t in table.records(schema)] == days
+    assert paid_by_both_engines(table, plan) == ("1.00 CNY", "1.00 CNY")
+    records = small_records(days)  # type: ignore[arg-type]
+    assert paid(records, plan) == paid(records, plan, "reference") == "1.00 CNY"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_an_arrow_timestamp_column_of_midnights_feeds_a_date_field_as_its_days(unit):
+    # t1's 15 Jan passes; t2's null does not (a null never passes a comparison):
+    # 10% of 10.00 = 1.00, by both engines, as the records pay
+    times = pa.array([naive(2027, 1, 15), None], pa.timestamp(unit))
+    plan = one_field_plan(*DAYS_PLAN)
+    table = TransactionTable.from_arrow(small(f=times), currency=C, fields=["f"])
+    assert paid_by_both_engines(table, plan) == ("1.00 CNY", "1.00 CNY")
+    records = small_records([dt.date(2027, 1, 15), None])
+    assert paid(records, plan) == paid(records, plan, "reference") == "1.00 CNY"
+
+
+def test_a_time_of_day_read_for_a_date_field_is_refused_naming_its_row():
+    # t2's 10:30 is not a whole day: refused at row 1 by both engines and both readers;
+    # declared a date it is floored to 14 Jan, which does not pass: 10% of 10.00 = 1.00
+    frame = small().to_pandas().assign(f=pd.to_datetime(["2027-01-15 00:00", "2027-01-14 10:30"]))
+    plan = one_field_plan(*DAYS_PLAN)
+    expected = (
+        InvalidValueError,
+        "incentives.invalid_field",
+        "transactions[1].fields",
+        (
+            "transactions[1]: field 'f' (date?): the table holds it as timestamps, and this "
+            "one has a time of day; build the table with field_types={'f': 'date'} to read "
+            "each as its wall-clock day, or floor the column to whole days"
+        ),
+    )
+    for table in (
+        TransactionTable.from_frame(frame, currency=C, fields=["f"]),
+        TransactionTable.from_arrow(pa.Table.from_pandas(frame), currency=C, fields=["f"]),
+    ):
+        assert error_of(lambda table=table: paid(table, plan)) == expected
+        assert error_of(lambda table=table: list(table.records(plan.filter_schema()))) == expected
+    declared = TransactionTable.from_frame(
+        frame, currency=C, fields=["f"], field_types={"f": "date"}
+    )
+    assert paid_by_both_engines(declared, plan) == ("1.00 CNY", "1.00 CNY")
+
+
+def test_a_tz_aware_midnight_column_counts_on_its_local_day_for_a_date_field():
+    # 2027-01-15 00:00+08:00 is 2027-01-14 16:00 UTC: a timestamp field reads that
+    # instant, a date field 15 Jan, its local day, which passes; 14 Jan does not:
+    # 10% of 10.00 = 1.00 (read by its UTC instant it had a time of day, refused)
+    local = pd.to_datetime(["2027-01-15", "2027-01-14"]).tz_localize(SHANGHAI)
+    frame = small().to_pandas().assign(f=local)
+    plan = one_field_plan(*DAYS_PLAN)
+    for table in (
+        TransactionTable.from_frame(frame, currency=C, fields=["f"]),
+        TransactionTable.from_arrow(pa.Table.from_pandas(frame), currency=C, fields=["f"]),
+    ):
+        assert table.fields["f"].tolist() == [naive(2027, 1, 14, 16), naive(2027, 1, 13, 16)]
+        assert [t.fields["f"] for t in table.records(plan.filter_schema())] == [
+            dt.date(2027, 1, 15),
+            dt.date(2027, 1, 14),
+        ]
+        assert paid_by_both_engines(table, plan) == ("1.00 CNY", "1.00 CNY")
+    # a zone Arrow cannot read: its instants are a timestamp field, its days unknown
+    unknown = small(f=pa.array([naive(2027, 1, 15), None], pa.timestamp("s", tz="Mars/Olympus")))
+    table = TransactionTable.from_arrow(unknown, currency=C, fields=["f"])
+    assert error_of(lambda: paid(table, plan))[:3] == (
+        InvalidValueError,
+        "incentives.invalid_array",
+        "f",
+    )
+
+
+def test_a_date_column_read_for_a_timestamp_field_names_the_field_types_to_give():
+    data = small(f=pa.array([dt.date(2027, 1, 15), dt.date(2027, 1, 14)]))
+    plan = one_field_plan("timestamp", 'f >= timestamp("2027-01-15T00:00:00Z")')
+    table = TransactionTable.from_arrow(data, currency=C, fields=["f"])
+    got = error_of(lambda: paid(table, plan))
+    assert got == (
+        InvalidValueError,
+        "incentives.invalid_field",
+        "transactions[0].fields",
+        (
+            "transactions[0]: field 'f' (timestamp): the table holds it as dates; build the "
+            "table with field_types={'f': 'timestamp'} to read it as timestamps"
+        ),
+    )
+
+
+# -- an unknown currency is named at the row's currency ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        pa.array([1000, 250]),
+        pa.array([Decimal("10.00"), Decimal("2.50")], pa.decimal128(12, 2)),
+        pa.array(["10.00", "2.50"]),
+    ],
+    ids=["minor_units", "decimals", "decimal_strings"],
+)
+def test_an_unknown_currency_is_named_at_its_rows_currency(amount):
+    data = small(amount=amount, currency=pa.array(["CNY", "XQZ"]))
+    got = error_of(lambda: TransactionTable.from_arrow(data))
+    assert got[:3] == (UnknownCurrencyError, "money.unknown_currency", "transactions[1].currency")
+    assert "'XQZ'" in got[3]
+    assert error_of(lambda: TransactionTable.from_frame(data.to_pandas())) == got
+
+
+def test_an_unknown_currency_in_one_code_column_arrays_and_the_keyword_is_named_where_it_is():
+    one_code = small(currency=pa.array(["XQZ", "XQZ"]))
+    assert error_of(lambda: TransactionTable.from_arrow(one_code))[2] == (
+        "transactions[0].currency"
+    )
+    assert error_of(lambda: TransactionTable.from_frame(one_code.to_pandas()))[2] == (
+        "transactions[0].currency"
+    )
+    per_row = TransactionTable.from_arrays
+    assert error_of(
+        lambda: per_row(
+            ids=np.array(["t1", "t2"]),
+            dates=np.array(["2027-01-05", "2027-01-06"], dtype="datetime64[D]"),
+            amounts=np.array([1000, 250]),
+            currency=np.array(["CNY", "XQZ"]),
+            owners=np.array(["ann", "ann"]),
+        )
+    )[2] == ("transactions[1].currency")
+    assert error_of(lambda: TransactionTable.from_arrow(small(), currency="XQZ"))[2] == "currency"
+
+
+def test_an_amount_that_is_not_a_decimal_is_named_at_its_rows_amount():
+    frame = small().to_pandas().assign(amount=["10.00", "ten"])
+    assert error_of(lambda: TransactionTable.from_frame(frame, currency=C))[1:3] == (
+        "money.invalid_amount",
+        "transactions[1].amount",
+    )

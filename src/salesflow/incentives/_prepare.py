@@ -33,9 +33,10 @@ from salesflow.periods import Period
 from salesflow.targets import TargetGrid
 
 from ._plan import Plan, minor_unit_problems
+from ._table_input import TransactionTable
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
 
     from salesflow.targets import OrgTree
 
@@ -424,6 +425,24 @@ def plan_amount(amount: Money, index: int, plan: Plan, fx: Mapping[str, Decimal]
     return Money(EXACT.multiply(amount.amount, rate), plan.currency).round(rounding=plan.rounding)
 
 
+def _records(transactions: Iterable[Transaction], versions: Versions) -> Iterator[Transaction]:
+    """The transactions; a `TransactionTable`'s typed by the plan's declared fields.
+
+    A table's field columns need the plan's types to read as records do in the batch
+    engine (a decimal field held as int64 minor units, a date field held as a column of
+    midnight timestamps). Where versions declare one field differently, the latest
+    version's type is used for every row (the batch engine types each version's rows by
+    its own).
+    """
+    if not isinstance(transactions, TransactionTable):
+        return iter(transactions)
+    declared: dict[str, str] = {}
+    for plan in versions.plans:
+        declared.update(plan.fields)
+    latest = versions.plans[-1].model_copy(update={"fields": declared})  # types only
+    return transactions.records(latest.filter_schema())
+
+
 def declared_fields(versions: Versions) -> dict[str, bool]:
     """Every field any version's filters may read -> whether it is nullable."""
     declared: dict[str, bool] = {}
@@ -605,7 +624,7 @@ def prepare(  # noqa: PLR0913 - the calculate() arguments, checked in one place
     check_org(versions, org)
     roster = resolve_roster(assignments, versions.first.id)
     check_ledger(ledger, versions.first.id, periods[index].label)
-    given = tuple(transactions)
+    given = tuple(_records(transactions, versions))
     check_transaction_ids(t.id for t in given)
     year = versions.year
     declared = declared_fields(versions)

@@ -22,7 +22,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Protocol, final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol, final
 
 import numpy as np
 
@@ -42,6 +42,9 @@ if TYPE_CHECKING:
     from salesflow.expressions import Schema
 
     Array = NDArray[Any]  # field columns: dtypes vary by field type
+    # A timestamp column's wall-clock days, the first row with a time of day, or why its
+    # days cannot be told (`_whole_days`, `_with_local_times`)
+    _LocalDays = Array | int | InvalidValueError
 
 __all__ = ["MISSING", "NO_DAY", "SplitTable", "TransactionTable"]
 
@@ -49,6 +52,11 @@ _INT64_MAX: Final = int(np.iinfo(np.int64).max)
 _INT64_MIN: Final = int(np.iinfo(np.int64).min)
 _EPOCH: Final = dt.date(1970, 1, 1)
 _DAY_US: Final = 86_400_000_000
+_DAY: Final = np.dtype("datetime64[D]")
+_DATE_MIN: Final = np.datetime64(dt.date.min, "D")  # the dates and instants a record holds
+_DATE_MAX: Final = np.datetime64(dt.date.max, "D")
+_INSTANT_MIN: Final = np.datetime64(dt.datetime.min, "us")  # noqa: DTZ901 - a bound, naive as UTC
+_INSTANT_MAX: Final = np.datetime64(dt.datetime.max, "us")  # noqa: DTZ901 - a bound, naive as UTC
 # Shares with more places than this are kept as Python ints (their sums would not fit).
 _SHARE_PLACES_INT64: Final = 16
 MISSING: Final = object()  # a record without a field the table has
@@ -164,6 +172,7 @@ class TransactionTable:
     """
 
     __slots__ = (
+        "_local_days",
         "amounts",
         "cancelled",
         "currencies",
@@ -190,6 +199,8 @@ class TransactionTable:
     field_types: Mapping[str, str]
     splits: SplitTable
     off_grid: Mapping[int, Money]
+    # A timestamp field column's wall-clock days, for a plan's date field (`_days_of`).
+    _local_days: dict[str, _LocalDays]
 
     def __init__(  # noqa: PLR0913 - the columns; build tables with the from_* constructors
         self,
@@ -220,6 +231,7 @@ class TransactionTable:
         self.field_types = MappingProxyType(dict(field_types))
         self.splits = splits
         self.off_grid = MappingProxyType(dict(off_grid or {}))
+        self._local_days = {}
         for column in (ids, dates, amounts, currency, owners, cancelled, *fields.values()):
             column.flags.writeable = False
 
@@ -286,7 +298,11 @@ class TransactionTable:
             cancelled: datetime64 days, NaT where not cancelled; ``None``: none is.
             fields: Field columns in the format of `Expression.evaluate_columns`
                 (decimals as int64 scaled by ``10**scale``), or object arrays of
-                Python values.
+                Python values. Unsigned integers are read as int64, datetime64 and
+                timedelta64 of any unit in microseconds (in days for a date field,
+                floored); a value that does not fit, or a date or instant outside
+                the years 1 to 9999 a record holds, is refused naming its row
+                (``transactions[7].fields``), never wrapped.
             field_types: The type of each typed field column, as in `Plan.fields`;
                 inferred from the dtype when not given (decimals must be given).
             split_transaction: The row index of each split's transaction.
@@ -295,9 +311,11 @@ class TransactionTable:
             split_overlay: Each split's overlay flag; ``None``: no overlays.
 
         Raises:
-            InvalidValueError: a column of the wrong shape or dtype, a missing date, a
-                cancellation before its date, an empty id or payee, a share outside
-                (0, 1], a split of no transaction; each names the row
+            InvalidValueError: a column of the wrong shape or dtype, a missing date
+                (``transactions[3].date is missing``), a date outside the years 1 to
+                9999, a cancellation before its date, an empty id or payee, an unknown
+                currency (``transactions[3].currency``), a share outside (0, 1], a
+                split of no transaction; each names the row
                 (``transactions[3].cancelled``, ``splits[5].share``).
         """
         size = _length(dates, "dates")
@@ -367,7 +385,13 @@ class TransactionTable:
             owner: The owner column.
             cancelled: The cancellation-date column (``None``/NaT: not cancelled), if
                 any.
-            fields: The columns plan filters read.
+            fields: The columns plan filters read. A datetime64 column is a timestamp
+                field (a naive value a UTC instant, a tz-aware one its instant), a
+                timedelta64 column of any unit a duration, as `from_arrow` reads them;
+                declare ``field_types={"signed": "date"}`` to read a datetime column as
+                dates (each value's wall-clock day, as the date column counts it).
+                Undeclared, a plan's date field reads a column of whole days (each a
+                wall-clock midnight) as those days (`filter_columns`).
             field_types: Their types, as in `Plan.fields` (see `from_arrays`).
 
         A column of a ``pd.ArrowDtype`` is read as `from_arrow` reads its Arrow array;
@@ -429,9 +453,14 @@ class TransactionTable:
           column is read through its indices and dictionary (the fast path).
         * fields: ``bool``, integers, floats, decimals (int64 at their scale; a plan
           field of another scale reads them exactly at its own), ``date32``/``date64``
-          (dates), timestamps (UTC instants), durations and strings; a null is null.
-          A decimal column with values that cannot be int64 at its scale is kept as
-          Decimals, typed by the plan's schema when read.
+          (dates), timestamps (UTC instants; declared a ``date`` in ``field_types``,
+          each value's wall-clock day, as the date column counts it; undeclared, a
+          plan's date field reads a column of wall-clock midnights as their days),
+          durations and strings; a null is null. A decimal column with values that cannot be int64
+          at its scale is kept as Decimals, typed by the plan's schema when read. A
+          ``uint64`` value beyond int64, a duration beyond int64 microseconds, or a
+          date or timestamp outside the years 1 to 9999 is refused naming its row
+          (``transactions[7].fields``), as its record would be.
 
         A null where a value is required (an id, a date, an amount, an owner, a
         currency, a split's payee or overlay) is refused, naming the first such row.
@@ -518,7 +547,8 @@ class TransactionTable:
 
         Args:
             schema: The schema that types int64 decimal field columns (their scale)
-                declared without `field_types`.
+                declared without `field_types`; its date fields read timestamp
+                columns of whole days as dates, as `filter_columns` does.
         """
         fields = self._field_values(schema)
         split_rows = self._split_rows()
@@ -591,7 +621,12 @@ class TransactionTable:
         column of 5 is 5, not 0.5, under ``decimal(1)``). A value of the wrong type, or
         with more places than the field's scale, raises the scalar evaluator's error
         for it, as ``incentives.invalid_field`` naming the transaction
-        (``transactions[4].fields``).
+        (``transactions[4].fields``). A timestamp column read for a date field is read
+        as days when every value is a whole day (a wall-clock midnight; a tz-aware
+        source's in its own zone), else refused naming the first row with a time of
+        day (`records` reads it so too). A date column read for a timestamp field is
+        refused naming the first transaction and the ``field_types`` that reads the
+        column as timestamps.
 
         Raises:
             InvalidValueError: a value of the wrong type.
@@ -602,12 +637,13 @@ class TransactionTable:
             if column.dtype == object:
                 columns[name] = _typed_column(name, column, _field_of(schema, name), rows)
                 continue
-            if isinstance(column, np.ma.MaskedArray):
-                data, mask = np.ma.getdata(column)[rows], np.ma.getmaskarray(column)[rows]
-                picked: Array = np.ma.masked_array(data, mask=mask)
-            else:
-                picked = column[rows]
+            days = self._days_of(name, schema)
+            if days is not None:
+                columns[name] = _picked(days, rows)
+                continue
+            picked = _picked(column, rows)
             declared = self.field_types.get(name)
+            _refuse_other_time_kind(name, declared, schema, rows)
             columns[name] = _at_field_scale(name, picked, declared, schema, rows)
         return columns
 
@@ -635,10 +671,44 @@ class TransactionTable:
             if column.dtype == object:
                 values[name] = column.tolist()
                 continue
+            days = self._days_of(name, schema)
+            if days is not None:
+                values[name] = _python_values(days, _DATE_FIELD)
+                continue
             spelled = self.field_types.get(name)
             field = Field.model_validate(spelled) if spelled else _field_of(schema, name)
             values[name] = _python_values(column, field)
         return values
+
+    def _days_of(self, name: str, schema: Schema | None) -> Array | None:
+        """Timestamp column ``name`` as the days ``schema``'s date field reads; else None.
+
+        Each value must be a whole day, a wall-clock midnight: a timestamp column holds
+        UTC instants, and a tz-aware source's wall-clock times are kept for this by its
+        reader (`_with_local_times`); a naive one's are its instants. A value with a
+        time of day is refused, naming the first row that has one.
+        """
+        declared = self.field_types.get(name)
+        if declared is None or schema is None or name not in schema.fields:
+            return None
+        field = _field_of(schema, name)
+        if field.type != "date" or _declared(name, declared).type != "timestamp":
+            return None
+        found = self._local_days.get(name)
+        if found is None:
+            found = self._local_days[name] = _whole_days(self.fields[name])
+        if isinstance(found, InvalidValueError):
+            raise found
+        if isinstance(found, int):
+            msg = (
+                f"transactions[{found}]: field {name!r} ({field}): the table holds it as "
+                f"timestamps, and this one has a time of day; build the table with "
+                f"field_types={{{name!r}: 'date'}} to read each as its wall-clock day, or "
+                f"floor the column to whole days"
+            )
+            where = Location(path=f"transactions[{found}].fields")
+            raise InvalidValueError(msg, code="incentives.invalid_field", location=where)
+        return found
 
 
 # -- records ----------------------------------------------------------------------------
@@ -880,17 +950,25 @@ def _days(values: ArrayLike, name: str, size: int, *, allow_nat: bool) -> NDArra
     if array.dtype.kind != "M":
         msg = f"{name} must be a datetime64 array, not {array.dtype}"
         raise InvalidValueError(msg, code="incentives.invalid_array", location=Location(path=name))
-    days = array.astype("datetime64[D]", copy=False)
+    days, fits = _in_dtype(array, _DAY)
+    what = "date" if name == "dates" else name
     if not allow_nat:
         missing = np.flatnonzero(np.isnat(days))
         if missing.size:
-            row = int(missing[0])
-            msg = f"transactions[{row}] has no {name[:-1]}"
+            path = f"transactions[{int(missing[0])}].{what}"
+            msg = f"{path} is missing"
             raise InvalidValueError(
-                msg,
-                code="incentives.invalid_field",
-                location=Location(path=f"transactions[{row}].date"),
+                msg, code="incentives.invalid_field", location=Location(path=path)
             )
+    wrong = ~fits
+    wrong[_rows_outside(days, _DATE_MIN, _DATE_MAX)] = True
+    outside = np.flatnonzero(wrong)
+    if outside.size:  # a record cannot hold it, and day numbers are int32
+        row = int(outside[0])
+        path = f"transactions[{row}].{what}"
+        shown = days[row] if fits[row] else array[row]  # the day, unless it overflowed
+        msg = f"{path} {shown} is outside the dates a record holds ({_DATE_MIN} to {_DATE_MAX})"
+        raise InvalidValueError(msg, code="incentives.invalid_field", location=Location(path=path))
     return days
 
 
@@ -957,7 +1035,12 @@ def _currency_codes(
     currency: str | Currency | ArrayLike, size: int
 ) -> tuple[NDArray[np.intp], tuple[Currency, ...]]:
     if isinstance(currency, str | Currency):
-        return np.zeros(size, dtype=np.intp), (Currency(currency),)
+        try:
+            one = Currency(currency)
+        except InvalidValueError as err:  # the keyword, not a column
+            where = Location(path="currency")
+            raise type(err)(err.message, code=err.code, location=where) from None
+        return np.zeros(size, dtype=np.intp), (one,)
     array = np.asarray(currency)
     if array.shape != (size,):
         msg = f"currency has shape {array.shape}, expected ({size},) or one code"
@@ -971,7 +1054,7 @@ def _currency_codes(
             currencies.append(Currency(code))
         except InvalidValueError as err:
             row = int(np.flatnonzero(array.astype(str) == code)[0])
-            where = Location(path=f"transactions[{row}].amount")
+            where = Location(path=f"transactions[{row}].currency")
             raise type(err)(err.message, code=err.code, location=where) from None
     return inverse.astype(np.intp), tuple(currencies)
 
@@ -1084,10 +1167,10 @@ def _field_columns(
             raise InvalidValueError(
                 msg, code="incentives.invalid_array", location=Location(path=f"fields.{name}")
             )
+        if column.dtype != object:
+            spelled[name] = types.get(name) or _inferred_type(name, column)
+            column = _held(name, column, _declared(name, spelled[name]))
         columns[name] = column
-        if column.dtype == object:
-            continue
-        spelled[name] = types.get(name) or _inferred_type(name, column)
     return columns, spelled
 
 
@@ -1104,6 +1187,107 @@ def _inferred_type(name: str, column: Array) -> str:
             msg, code="incentives.invalid_array", location=Location(path=f"fields.{name}")
         )
     return inferred
+
+
+# The dtype a column of a numpy kind is held in for a field type, where it may differ.
+_HELD_DTYPES: Final = {
+    ("u", "int"): np.dtype(np.int64),
+    ("u", "decimal"): np.dtype(np.int64),
+    ("u", "double"): np.dtype(np.float64),
+    ("M", "date"): _DAY,  # floored to the day
+    ("M", "timestamp"): np.dtype("datetime64[us]"),
+    ("m", "duration"): np.dtype("timedelta64[us]"),
+}
+
+
+def _held(name: str, column: Array, field: Field) -> Array:
+    """``column`` in the dtype its field type is held in, refusing a value it cannot hold.
+
+    Unsigned integers are read as int64 (float64 for a double), datetime64 and
+    timedelta64 of any unit in microseconds (a date field's in days, floored): a value
+    beyond int64 there, or an instant outside the years 1 to 9999 a record holds, is
+    refused naming its row (no silent wrap). Other columns are left as they are.
+    """
+    target = _HELD_DTYPES.get((column.dtype.kind, field.type))
+    if target is None:
+        return column
+    data, nulls = np.ma.getdata(column), np.ma.getmaskarray(column)
+    values, fits = _in_dtype(data, target)
+    wrong = ~fits
+    if field.type in _RECORD_RANGE:
+        wrong[_rows_outside(values, *_RECORD_RANGE[field.type])] = True
+    bad = np.flatnonzero(wrong & ~nulls)
+    if bad.size:
+        row = int(bad[0])
+        value = int(data[row]) if data.dtype.kind == "u" else data[row]
+        _refuse_field_value(name, field, row, value)
+    return np.ma.masked_array(values, mask=nulls) if np.ma.isMaskedArray(column) else values
+
+
+_RECORD_RANGE: Final = {"date": (_DATE_MIN, _DATE_MAX), "timestamp": (_INSTANT_MIN, _INSTANT_MAX)}
+
+
+def _rows_outside(values: Array, low: np.datetime64, high: np.datetime64) -> NDArray[np.intp]:
+    """The rows of datetime64 ``values`` (NaT aside) before ``low`` or after ``high``."""
+    if values.dtype.kind != "M" or not values.size:
+        return np.zeros(0, dtype=np.intp)
+    numbers = values.view(np.int64)  # int64 comparisons: datetime64 ones are slower
+    lo, hi = (int(bound.astype(values.dtype).astype(np.int64)) for bound in (low, high))
+    if numbers.max() <= hi and numbers.min() >= lo:
+        return np.zeros(0, dtype=np.intp)  # the usual case: two reductions, no NaT
+    known = numbers != _INT64_MIN  # NaT
+    if numbers.min(initial=hi, where=known) >= lo and numbers.max() <= hi:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(known & ((numbers < lo) | (numbers > hi)))
+
+
+def _in_dtype(values: Array, target: np.dtype[Any]) -> tuple[Array, NDArray[np.bool_]]:
+    """``values`` cast to ``target``, and where the cast holds the value (a zero where not).
+
+    uint64 above int64's maximum does not fit int64. A temporal cast to a finer unit
+    multiplies and may overflow (caught by casting back); to a coarser one it floors.
+    A timedelta64 in months or years, which no fixed unit holds, is left as it is.
+    """
+    fits = np.ones(len(values), dtype=bool)
+    if values.dtype == target:
+        return values, fits
+    if values.dtype.kind == "u" and target == np.int64:
+        fits = values <= _INT64_MAX
+    elif values.dtype.kind in "Mm":
+        widens = np.can_cast(values.dtype, target, "safe")
+        if not (widens or np.can_cast(target, values.dtype, "safe")):
+            return values, fits  # the evaluator refuses its dtype, naming the field
+        if widens:
+            fits = (values.astype(target).astype(values.dtype) == values) | np.isnat(values)
+    cast = values.astype(target)
+    return (cast if fits.all() else np.where(fits, cast, np.zeros((), target))), fits
+
+
+def _declared(name: str, spelled: str) -> Field:
+    try:
+        return Field.model_validate(spelled)
+    except ValueError:
+        msg = f"field_types[{name!r}]: {spelled!r} is not a field type"
+        raise InvalidValueError(
+            msg, code="incentives.invalid_array", location=Location(path=f"field_types.{name}")
+        ) from None
+
+
+def _refuse_field_value(name: str, field: Field, row: int, value: object) -> NoReturn:
+    """Refuse ``value`` of field ``name`` at transaction ``row``, as its record is refused.
+
+    A Python value gets the scalar evaluator's error; a numpy temporal value beyond what
+    a record holds (no Python value exists for it) is named as the column holds it.
+    """
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        text = f"{value} is outside the {field.type} range"
+    else:
+        _checker(name, field)(row, value)  # raises the scalar evaluator's error
+        text = f"cannot hold {value!r}"
+    msg = f"transactions[{row}]: field {name!r} ({field}): {text}"
+    raise InvalidValueError(
+        msg, code="incentives.invalid_field", location=Location(path=f"transactions[{row}].fields")
+    )
 
 
 def _field_of(schema: Schema | None, name: str) -> Field:
@@ -1135,14 +1319,75 @@ def _at_field_scale(
     if wrong.size:
         at = int(wrong[0])
         value = _python_values(data[at : at + 1], given)[0]
-        _checker(name, field)(int(rows[at]), value)  # raises the scalar evaluator's error
-        msg = f"transactions[{int(rows[at])}]: field {name!r} ({field}): cannot hold {value!r}"
-        raise InvalidValueError(
-            msg,
-            code="incentives.invalid_field",
-            location=Location(path=f"transactions[{int(rows[at])}].fields"),
-        )
+        _refuse_field_value(name, field, int(rows[at]), value)
     return np.ma.masked_array(scaled, mask=nulls) if np.ma.isMaskedArray(column) else scaled
+
+
+def _refuse_other_time_kind(
+    name: str, declared: str | None, schema: Schema, rows: NDArray[np.intp]
+) -> None:
+    """Refuse a date column read for a timestamp field.
+
+    A record's value would be refused too; the message says how to build the table so
+    that it holds the plan's type. (A timestamp column read for a date field is read by
+    `TransactionTable._days_of`.)
+    """
+    if declared is None or name not in schema.fields:
+        return
+    given, field = _declared(name, declared).type, _field_of(schema, name)
+    if given != "date" or field.type != "timestamp":
+        return
+    row = int(rows[0]) if len(rows) else 0
+    msg = (
+        f"transactions[{row}]: field {name!r} ({field}): the table holds it as {given}s; "
+        f"build the table with field_types={{{name!r}: {field.type!r}}} to read it as "
+        f"{field.type}s"
+    )
+    raise InvalidValueError(
+        msg, code="incentives.invalid_field", location=Location(path=f"transactions[{row}].fields")
+    )
+
+
+def _picked(column: Array, rows: NDArray[np.intp]) -> Array:
+    """Rows ``rows`` of ``column``, with their mask if it has one."""
+    if isinstance(column, np.ma.MaskedArray):
+        data, mask = np.ma.getdata(column)[rows], np.ma.getmaskarray(column)[rows]
+        return np.ma.masked_array(data, mask=mask)
+    return column[rows]
+
+
+_DATE_FIELD: Final = Field.model_validate("date")
+
+
+def _whole_days(times: Array) -> Array | int:
+    """Wall-clock ``times`` as days if each known one is a midnight, else the first row not.
+
+    ``times`` is datetime64 of a unit no coarser than a day, null as NaT or masked (a
+    mask is kept).
+    """
+    data, mask = np.ma.getdata(times), np.ma.getmaskarray(times)
+    unit, count = np.datetime_data(data.dtype)
+    per_day = int(np.timedelta64(1, "D").astype(f"m8[{count}{unit}]").astype(np.int64))
+    timed = np.flatnonzero((data.view(np.int64) % per_day != 0) & ~mask & ~np.isnat(data))
+    if timed.size:
+        return int(timed[0])
+    days = data.astype(_DAY)
+    return np.ma.masked_array(days, mask=mask) if np.ma.isMaskedArray(times) else days
+
+
+def _with_local_times(
+    table: TransactionTable, local: Mapping[str, Array | InvalidValueError]
+) -> TransactionTable:
+    """``table``, knowing the wall-clock times of its tz-aware timestamp field columns.
+
+    Its columns hold UTC instants; a plan's date field reads each on its local day
+    (`TransactionTable._days_of`). A value of ``local`` may be the error that says why
+    a column's local times cannot be told: raised only if a date field reads it.
+    """
+    for name, times in local.items():
+        found = times if isinstance(times, InvalidValueError) else _whole_days(times)
+        table._local_days[name] = found  # noqa: SLF001 - this module's class, as built
+    return table
 
 
 def _shifted(values: NDArray[np.int64], shift: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:

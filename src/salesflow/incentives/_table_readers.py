@@ -18,6 +18,10 @@ when a reader is used (the ``[dataframe]`` and ``[arrow]`` extras).
 A timestamp counts on the day of its wall-clock time: a tz-aware one on its local day
 in its own zone (``2027-01-01 07:00+08:00`` on 1 January, though its instant is
 31 December 23:00 UTC), a naive one on its own day.
+
+Integer and temporal columns are handed over in their own dtype (``uint64``,
+``datetime64[s]``, ``timedelta64[ns]``): `from_arrays` casts them, refusing a value the
+cast cannot hold, so no reader narrows one with a silent wrap.
 """
 
 from __future__ import annotations
@@ -29,11 +33,19 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import numpy as np
 
 from salesflow._interop import require_pandas, require_pyarrow
-from salesflow.errors import InvalidValueError, Location
+from salesflow.errors import InvalidValueError, Location, UnknownCurrencyError
 from salesflow.expressions import Field
-from salesflow.money import Money
+from salesflow.money import Currency, Money
 
-from ._table_input import TransactionTable, _currency_codes, _row_path, _shifted, _units
+from ._table_input import (
+    TransactionTable,
+    _currency_codes,
+    _declared,
+    _row_path,
+    _shifted,
+    _units,
+    _with_local_times,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -79,6 +91,7 @@ class _Columns(Protocol):
     ) -> tuple[NDArray[np.int64], str | Array]: ...
     def payees(self, name: str, what: str) -> tuple[NDArray[np.intp], list[str]]: ...
     def field(self, name: str, declared: str | None) -> tuple[Array, str | None]: ...
+    def local_times(self, name: str) -> Array | InvalidValueError | None: ...
     def rows_of(self, name: str, keys: Any, key: str) -> NDArray[np.intp]: ...  # noqa: ANN401 - the same reader class
     def values(self, name: str) -> list[Any]: ...
     def flags(self, name: str) -> NDArray[np.bool_]: ...
@@ -106,7 +119,7 @@ def read_columns(  # noqa: PLR0913 - the frame and Arrow constructors' pieces
     declared = dict(field_types or {})
     typed = {name: source.field(name, declared.get(name)) for name in fields}
     split_columns = {} if splits is None else _split_columns(source, splits, id_, payees)
-    return cls.from_arrays(
+    table = cls.from_arrays(
         ids=ids,
         dates=source.days(date),
         amounts=units,
@@ -118,6 +131,24 @@ def read_columns(  # noqa: PLR0913 - the frame and Arrow constructors' pieces
         field_types=declared | {name: kind for name, (_, kind) in typed.items() if kind},
         **split_columns,
     )
+    return _with_local_times(table, _local_times(source, table, fields))
+
+
+def _local_times(
+    source: _Columns, table: TransactionTable, fields: Sequence[str]
+) -> dict[str, Array | InvalidValueError]:
+    """The wall-clock times of the tz-aware columns ``table`` holds as timestamp fields.
+
+    The table holds their UTC instants; a plan's date field reads each on its local day.
+    """
+    local: dict[str, Array | InvalidValueError] = {}
+    for name in fields:
+        spelled = table.field_types.get(name)
+        if spelled is not None and _declared(name, spelled).type == "timestamp":
+            times = source.local_times(name)
+            if times is not None:
+                local[name] = times
+    return local
 
 
 def _require_columns(source: _Columns, names: Iterable[str], prefix: str) -> None:
@@ -208,10 +239,38 @@ def _object_amounts(items: list[Any], currencies: str | Array) -> tuple[NDArray[
                 location=Location(path=f"transactions[{row}].amount"),
             )
         code = str(currencies[row]) if per_row else str(currencies)
-        money = item if isinstance(item, Money) else Money(item, code)
+        money = item if isinstance(item, Money) else _money(item, code, row)
         units.append(_units(money, row))
         codes.append(money.currency.code)
     return np.array(units, dtype=np.int64), np.array(codes, dtype=object) if items else currencies
+
+
+def _money(item: object, code: str, row: int) -> Money:
+    """``item`` in currency ``code``; an error names the row's currency or amount."""
+    try:
+        return Money(item, code)  # type: ignore[arg-type]
+    except UnknownCurrencyError as err:
+        where = Location(path=f"transactions[{row}].currency")
+        raise type(err)(err.message, code=err.code, location=where) from None
+    except InvalidValueError as err:
+        where = Location(path=f"transactions[{row}].amount")
+        raise type(err)(err.message, code=err.code, location=where) from None
+
+
+def _known_currencies(codes: NDArray[np.integer[Any]], names: Sequence[str]) -> None:
+    """Refuse a currency code no `Currency` has, at the first row that has it."""
+    for position, name in enumerate(names):
+        try:
+            Currency(name)
+        except InvalidValueError as err:
+            row = int(np.argmax(codes == position))
+            where = Location(path=f"transactions[{row}].currency")
+            raise type(err)(err.message, code=err.code, location=where) from None
+
+
+def _is_date(name: str, declared: str | None) -> bool:
+    """Whether ``declared`` (field ``name``'s type in `field_types`) is a date."""
+    return declared is not None and _declared(name, declared).type == "date"
 
 
 def _wall_clock(value: object) -> object:
@@ -265,8 +324,12 @@ class _FrameColumns:
                 series = self.pd.to_datetime(series.map(_wall_clock))
         if isinstance(series.dtype, self.pd.DatetimeTZDtype):
             series = series.dt.tz_localize(None)  # the wall-clock times: each one's local day
-        days: NDArray[np.datetime64] = series.to_numpy(dtype="datetime64[ns]")
-        return days.astype("datetime64[D]")
+        if series.dtype.kind != "M":
+            converted: NDArray[np.datetime64] = series.to_numpy(dtype="datetime64[ns]")
+            return converted
+        # In its own unit: from_arrays floors it to the day (a cast to ns would wrap after 2262)
+        days: NDArray[np.datetime64] = series.to_numpy()
+        return days
 
     def currency(self, name: str) -> str | Array:
         series = self.frame[name]
@@ -280,8 +343,9 @@ class _FrameColumns:
             return _arrow_amounts(arrow, name, currency)
         series = self.frame[name]
         _refuse_missing(series.isna().to_numpy(), "amount")
-        if series.dtype.kind in "iu":
-            return series.to_numpy(dtype=np.int64), currency
+        if series.dtype.kind in "iu":  # uint64 as it is: from_arrays refuses what int64 lacks
+            units = series.to_numpy(dtype=getattr(series.dtype, "numpy_dtype", series.dtype))
+            return units, currency
         if series.dtype.kind == "f":
             _refuse_float_amounts()
         return _object_amounts(series.tolist(), currency)
@@ -296,15 +360,33 @@ class _FrameColumns:
         if arrow is not None:
             return _arrow_field(arrow, name, declared)
         series = self.frame[name]
+        if isinstance(series.dtype, self.pd.DatetimeTZDtype):
+            # a date counts on its wall-clock day, as the date column; else its UTC instant
+            local = series.dt.tz_localize(None)
+            series = (
+                local
+                if _is_date(name, declared)
+                else series.dt.tz_convert("UTC").dt.tz_localize(None)
+            )
+        # datetime64 and timedelta64 in their own unit: from_arrays casts them to the
+        # field's (microseconds, or days for a date), as from_arrow's
         values: Array = series.to_numpy()
-        if values.dtype.kind == "M":
-            return values.astype("datetime64[D]"), declared
         if values.dtype == object:  # pandas' missing value (NaN, NA, NaT) is null
             missing = series.isna().to_numpy()
             if missing.any():
                 values = values.copy()
                 values[missing] = None
         return values, declared
+
+    def local_times(self, name: str) -> Array | InvalidValueError | None:
+        arrow = self.arrow(name)
+        if arrow is not None:
+            return _arrow_local_times(arrow, name)
+        series = self.frame[name]
+        if not isinstance(series.dtype, self.pd.DatetimeTZDtype):
+            return None
+        local: Array = series.dt.tz_localize(None).to_numpy()
+        return local
 
     def rows_of(self, name: str, keys: _FrameColumns, key: str) -> NDArray[np.intp]:
         rows: NDArray[np.intp] = self.pd.Index(keys.frame[key]).get_indexer(self.frame[name])
@@ -366,6 +448,7 @@ class _ArrowColumns:
 
     def currency(self, name: str) -> str | Array:
         codes, names = _arrow_codes(self.column(name), "currency")
+        _known_currencies(codes, names)
         if len(names) == 1:
             return names[0]
         return np.array(names, dtype=object)[codes]
@@ -378,6 +461,9 @@ class _ArrowColumns:
 
     def field(self, name: str, declared: str | None) -> tuple[Array, str | None]:
         return _arrow_field(self.column(name), name, declared)
+
+    def local_times(self, name: str) -> Array | InvalidValueError | None:
+        return _arrow_local_times(self.column(name), name)
 
     def rows_of(self, name: str, keys: _ArrowColumns, key: str) -> NDArray[np.intp]:
         import pyarrow as pa  # noqa: PLC0415
@@ -591,10 +677,34 @@ def _arrow_field(column: Any, name: str, declared: str | None) -> tuple[Array, s
     nulls = column.is_null().to_numpy() if column.null_count else None
     if zero is not None and nulls is not None:
         column = column.fill_null(zero)
-    values = column.to_numpy().astype(dtype, copy=False)
+    if spelled == "timestamp" and _is_date(name, declared):
+        values = _arrow_days(column, name)  # its wall-clock day, as the date column's
+    else:
+        values = column.to_numpy()
+        if values.dtype.kind not in "uMm":  # from_arrays casts these, refusing what cannot fit
+            values = values.astype(dtype, copy=False)
     return (values if nulls is None else np.ma.masked_array(values, mask=nulls)), (
         declared or spelled
     )
+
+
+def _arrow_local_times(column: Any, name: str) -> Array | InvalidValueError | None:  # noqa: ANN401
+    """A tz-aware timestamp column's wall-clock times (NaT where null); else None.
+
+    A zone Arrow cannot read gives the error `_arrow_days` raises for it, for a plan's
+    date field to raise (a timestamp field reads the instants, which need no zone).
+    """
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    kind = column.type
+    if not (pa.types.is_timestamp(kind) and kind.tz is not None):
+        return None
+    try:
+        local: Array = pc.local_timestamp(column).to_numpy()
+    except pa.ArrowInvalid as err:
+        return _arrow_type_error(name, kind, f"its zone cannot be read ({err})")
+    return local
 
 
 _ARROW_FIELDS: Final = (
