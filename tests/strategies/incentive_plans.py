@@ -13,11 +13,14 @@ target incentive mid-period, target incentive prorated by days or not. Refunds
 (a later negative copy of a deal) reach per-deal caps, count measures and bonuses;
 "clawed" commissions (a clawback with a gate, period cap, floor or per-deal cap) meet
 cancellations in a later window; an external measure with quotas is a gate or milestone measure.
+Leavers' deals are clawed back after they left, past a yearly cap; a leaver's quotas
+after leaving are sometimes not given (decision D3).
 Inputs are valid: error cases are built by the tests themselves from a valid scenario.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -370,7 +373,25 @@ def plan_data(
         # In every capped version: a second version may take the first's components.
         data["measures"]["booked"] = {}
         if draw(st.integers(0, 3)) > 0:
-            data["components"].append({**_GIVEN_BACK, "id": f"booked{len(components)}"})
+            given_back: dict[str, Any] = {**_GIVEN_BACK, "id": f"booked{len(components)}"}
+            if draw(st.booleans()):
+                # Its own yearly cap too: a clawback after leaving must give its cut back.
+                given_back["cap"] = draw(
+                    st.sampled_from(
+                        [
+                            {"per_year": _money(draw(st.integers(0, 200_000)))},
+                            {"target_incentive_multiple": "0.01"},
+                        ]
+                    )
+                )
+            if draw(st.integers(0, 2)) == 0:
+                # A yearly gate, whose outcome a leaver keeps (decision D3).
+                gate = str(Decimal(draw(st.integers(0, 150))).scaleb(-2))
+                given_back |= {
+                    "accumulate": "year",
+                    "gate": {"measure": "deals", "attainment": gate},
+                }
+            data["components"].append(given_back)
     if draw(st.integers(0, 3)) == 0:
         data["draw"] = {
             "amount": _money(draw(st.integers(0, 300_000))),
@@ -520,28 +541,65 @@ def _refund(
 @st.composite
 def _cut_then_given_back(
     draw: st.DrawFn, periods: Sequence[Period], period: int, assignments: list[Assignment]
-) -> list[tuple[Transaction, int]]:
+) -> tuple[list[tuple[Transaction, int]], list[Assignment]]:
     """A big deal shortly before the statement period, taken back in it (decision D28).
 
     Under a capped plan's small ``per_year`` the deal's pay (through the plain
     ``booked`` commission, `_GIVEN_BACK`) is cut earlier in the year; its refund or its
     cancellation (clawed back) makes the statement period negative, and the yearly plan
     cap gives back part of that cut: a positive plan cap line. The owner is on the plan
-    on both days; both are known from step 0. None when nobody is.
+    on both days, or (a third of the time) is made to leave between them, before the
+    statement period (and to rejoin after it if they did), and the deal is cancelled:
+    the yearly steps keep working after leaving (decision D3). Both are known from step
+    0. No deal when nobody is on the plan on those days. Returns the deals and the
+    assignments (changed for a leaver).
     """
     start = periods[period].start
     early = max(START, start - dt.timedelta(days=draw(st.integers(1, 45))))
     late = start + dt.timedelta(days=draw(st.integers(0, 20)))
-    owners = sorted({a.payee for a in assignments if a.covers(early) and a.covers(late)})
+    leaving = draw(st.integers(0, 2)) == 0
+    owners = sorted(
+        {a.payee for a in assignments if a.covers(early) and (leaving or a.covers(late))}
+    )
     if not owners:
-        return []
+        return [], assignments
     owner = draw(st.sampled_from(owners))
     amount = Money(_money(draw(st.integers(5_000_000, 100_000_000))), CURRENCY)
     fields = {"product": "saas", "region": "east", "new_logo": True}
-    if draw(st.booleans()):
-        return [(Transaction("g0", early, amount, owner, fields, (), late), 0)]
+    if leaving:
+        leaves = early + dt.timedelta(days=draw(st.integers(0, (start - early).days - 1)))
+        assignments = _leave(assignments, owner, leaves, periods[period].end)
+    if leaving or draw(st.booleans()):
+        return [(Transaction("g0", early, amount, owner, fields, (), late), 0)], assignments
     deal = Transaction("g0", early, amount, owner, fields)
-    return [(deal, 0), (Transaction("g1", late, -amount, owner, fields), 0)]
+    return [(deal, 0), (Transaction("g1", late, -amount, owner, fields), 0)], assignments
+
+
+def _leave(
+    assignments: list[Assignment], payee: str, day: dt.date, away: dt.date
+) -> list[Assignment]:
+    """``payee`` leaves the plan on ``day`` and is off it through ``away``."""
+    kept = []
+    for a in assignments:
+        if a.payee == payee and a.covers(day):
+            kept.append(dataclasses.replace(a, end=day))
+        elif a.payee != payee or not a.overlaps(day, away):
+            kept.append(a)
+    return kept
+
+
+def _after_leaving(
+    assignments: Sequence[Assignment], periods: Sequence[Period]
+) -> list[tuple[str, str]]:
+    """(payee, label) of the periods after each payee's last period on the plan."""
+    found = []
+    for payee in sorted({a.payee for a in assignments}):
+        mine = [a for a in assignments if a.payee == payee]
+        for index, period in enumerate(periods):
+            later = periods[index:]
+            if not any(a.overlaps(p.start, p.end) for a in mine for p in later):
+                found.append((payee, period.label))
+    return found
 
 
 @st.composite
@@ -568,7 +626,8 @@ def scenarios(
     drawn += [draw(_refund(i, drawn)) for i in range(draw(st.integers(0, max(1, count // 4))))]
     assignments = draw(_assignments())
     if capped and period > 0 and draw(st.integers(0, 2)) > 0:
-        drawn += draw(_cut_then_given_back(periods, period, assignments))
+        given_back, assignments = draw(_cut_then_given_back(periods, period, assignments))
+        drawn += given_back
     payees = sorted({*REPS, *MANAGERS})
     quotas = {
         "sales": {
@@ -591,6 +650,12 @@ def scenarios(
             for label in labels
         }
     }
+    if draw(st.integers(0, 3)) == 0:
+        # No quota once a payee has left for good: nothing of those periods is read for
+        # a leaver (decision D3), unless an on-plan period needs the year's.
+        for key in _after_leaving(assignments, periods):
+            for measure in quotas.values():
+                measure.pop(key, None)
     adjustments = [
         Adjustment(
             payee=draw(st.sampled_from([a.payee for a in assignments])),

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ._batch_credit import CreditRows
     from ._batch_measure import MeasureBook
     from ._batch_rating import CommissionLines
-    from ._plan import Cap, Component, Plan, PlanCap, Window
+    from ._plan import Cap, Component, Gate, Plan, PlanCap, Window
     from ._prepare import Lookups, Roster, Versions
     from ._table_input import TransactionTable
 
@@ -370,23 +370,23 @@ class _PeriodLines:
         self.floor_basis = np.zeros(size, dtype=np.int64)
         self.year_cap = np.zeros(size, dtype=np.int64)
         self.year_basis = np.zeros(size, dtype=np.int64)
-        self.attainment: dict[int, Fraction] = {}  # statement period gate attainments
-        self.gate_measure: str | None = None
-        self.gate_threshold: Decimal | None = None
+        # The statement period's gate per payee position: its attainment and the gate.
+        self.gates: dict[int, tuple[Fraction, Gate]] = {}
 
     def lines(self, context: Context, component_id: str, position: int) -> list[Line]:
         k = context.last
         result: list[Line] = []
         if self.gate[position, k]:
+            attainment, gate = self.gates[position]
             result.append(
                 Line(
                     kind="gate",
                     amount=context.money(int(self.gate[position, k])),
                     component=component_id,
                     basis=context.money(int(self.gate_basis[position, k])),
-                    attainment=as_decimal(self.attainment[position]),
-                    threshold=self.gate_threshold,
-                    note=self.gate_measure,
+                    attainment=as_decimal(attainment),
+                    threshold=gate.attainment,
+                    note=gate.measure,
                 )
             )
         limits = (
@@ -411,10 +411,26 @@ class _PeriodLines:
 @final
 @dataclass(slots=True)
 class _Totals:
+    """Running sums per statement payee, and the yearly steps of their last on-plan period.
+
+    ``gates``, ``limit`` and ``bounded``: a year-window gate's attainment and gate, and
+    the yearly cap's Y (where ``bounded``), as they stood in each payee's last period
+    on the plan; an off-plan period keeps applying them (decision D3).
+    """
+
     t: NDArray[np.int64]
     g: NDArray[np.int64]
     s: NDArray[np.int64]
     c: NDArray[np.int64]
+    limit: NDArray[np.int64]
+    bounded: NDArray[np.bool_]
+    gates: dict[int, tuple[Fraction, Gate]] = field(default_factory=dict)
+
+    @classmethod
+    def zeros(cls, payees: int) -> _Totals:
+        """All sums 0, no gate and no yearly limit carried."""
+        t, g, s, c, limit = (np.zeros(payees, dtype=np.int64) for _ in range(5))
+        return cls(t, g, s, c, limit, np.zeros(payees, dtype=bool))
 
 
 def _period_lines(
@@ -427,20 +443,23 @@ def _period_lines(
 
     ``t``: the credit lines with the same-window clawbacks (what the gate, period cap
     and floor see), and the clawbacks of rows of earlier windows (added after the
-    floor, before the yearly cap; decision D24).
+    floor, before the yearly cap; decision D24). Off the plan, only the year-window
+    gate and the yearly cap of the payee's last period on it (decision D3).
     """
     same, late = t
     payees = len(context.stated)
-    totals = _Totals(*(np.zeros(payees, dtype=np.int64) for _ in range(4)))
+    totals = _Totals.zeros(payees)
     for j in range(context.count):
         t_j = same[:, j]
         totals.t += t_j
         component = context.component_for(j, component_id)
-        active = context.on_plan[context.stated, j]
-        if not isinstance(component, Commission):
-            active = np.zeros(payees, dtype=bool)
-        where = _Where(j, active, out)
+        on = context.on_plan[context.stated, j]
+        active = on if isinstance(component, Commission) else np.zeros(payees, dtype=bool)
+        where = _Where(j, active, out, on)
+        for position in [p for p in totals.gates if on[p]]:
+            del totals.gates[position]
         g = _gate(context, component, where, t_j=t_j, totals=totals) if active.any() else t_j
+        g = _carried_gate(context, where, g, t_j=t_j, totals=totals)
         totals.g += g
         p = _cap_and_floor(context, component, where, g)
         cap = component.cap if isinstance(component, Commission) else None
@@ -450,11 +469,15 @@ def _period_lines(
 @final
 @dataclass(frozen=True, slots=True)
 class _Where:
-    """The period computed, the payees on the plan in it, and where its lines go."""
+    """The period computed, the payees whose rules apply in it, and where its lines go.
+
+    ``active``: on the plan and the period's version has the rule; ``on``: on the plan.
+    """
 
     j: int
     active: NDArray[np.bool_]
     out: _PeriodLines
+    on: NDArray[np.bool_]
 
 
 def _gate(
@@ -465,6 +488,7 @@ def _gate(
     t_j: NDArray[np.int64],
     totals: _Totals,
 ) -> NDArray[np.int64]:
+    """The gate's pay; keeps a year-window gate's outcome for off-plan periods (D3)."""
     j, active, out = where.j, where.active, where.out
     assert isinstance(component, Commission)  # noqa: S101 - active payees only
     gate = component.gate
@@ -478,14 +502,37 @@ def _gate(
         if component.accumulate == "period":
             g[position] = t_j[position] if passed else 0
         else:
+            totals.gates[position] = (attained, gate)
             g[position] = (int(totals.t[position]) if passed else 0) - int(totals.g[position])
         if j == context.last:
-            out.attainment[position] = attained
+            out.gates[position] = (attained, gate)
     out.gate[:, j] = g - t_j
     out.gate_basis[:, j] = t_j
-    if j == context.last:
-        out.gate_measure = gate.measure
-        out.gate_threshold = gate.attainment
+    return g
+
+
+def _carried_gate(
+    context: Context,
+    where: _Where,
+    g: NDArray[np.int64],
+    *,
+    t_j: NDArray[np.int64],
+    totals: _Totals,
+) -> NDArray[np.int64]:
+    """Off the plan: the year-window gate of the last period on it, as it stood then (D3)."""
+    j, out = where.j, where.out
+    off = sorted(p for p in totals.gates if not where.on[p])
+    if not off:
+        return g
+    g = g.copy()
+    for position in off:
+        attained, gate = totals.gates[position]
+        passed = attained >= Fraction(gate.attainment)
+        g[position] = (int(totals.t[position]) if passed else 0) - int(totals.g[position])
+        out.gate[position, j] = g[position] - t_j[position]
+        out.gate_basis[position, j] = t_j[position]
+        if j == context.last:
+            out.gates[position] = (attained, gate)
     return g
 
 
@@ -520,30 +567,38 @@ def _year_cap(
     p: NDArray[np.int64],
     totals: _Totals,
 ) -> None:
-    """A commission's yearly cap, or the plan's (D28): S sums ``p``, C is S held to the limit."""
-    j, active, out = where.j, where.active, where.out
+    """A commission's yearly cap, or the plan's (D28): S sums ``p``, C is S held to the limit.
+
+    Payees on the plan take the period's limit (none where ``active`` is false); those
+    off it keep the one of their last period on it (decision D3).
+    """
+    j, out, on = where.j, where.out, where.on
     totals.s += p
-    limits = _year_limits(context, cap, j, active)
-    if limits is None:
+    limits, bounded = _year_limits(context, cap, j, where.active)
+    totals.limit = np.where(on, limits, totals.limit)
+    totals.bounded = np.where(on, bounded, totals.bounded)
+    bound = totals.bounded
+    if not bound.any():
         totals.c += p
         return
-    capped = np.where(active, np.minimum(totals.s, limits), totals.c + p)
+    capped = np.where(bound, np.minimum(totals.s, totals.limit), totals.c + p)
     y = capped - totals.c
     totals.c = capped
-    cut = active & (y != p)
+    cut = bound & (y != p)
     out.year_cap[cut, j] = (y - p)[cut]
     out.year_basis[cut, j] = p[cut]
 
 
 def _year_limits(
     context: Context, cap: Cap | PlanCap | None, j: int, active: NDArray[np.bool_]
-) -> NDArray[np.int64] | None:
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Each payee's yearly limit Y in period ``j``, and where there is one (``active`` only)."""
+    limits = np.full(len(active), _INT64_MAX, dtype=np.int64)
+    none = np.zeros(len(active), dtype=bool)
     if cap is None or not active.any():
-        return None
+        return limits, none
     if cap.per_year is None and cap.target_incentive_multiple is None:
-        return None
-    big = _INT64_MAX
-    limits = np.full(len(active), big, dtype=np.int64)
+        return limits, none
     if cap.per_year is not None:
         limits[:] = context.limit(cap.per_year)
     multiple = cap.target_incentive_multiple
@@ -552,7 +607,7 @@ def _year_limits(
             name = context.payees[int(context.stated[position])]
             rounded = context.lookups.target_incentive_limit(name, context.periods[j], multiple)
             limits[position] = min(int(limits[position]), rounded.to_minor_units())
-    return limits
+    return limits, active.copy()
 
 
 # -- the plan cap (decisions D28, D29) ------------------------------------------------------
@@ -591,7 +646,8 @@ def plan_cap(context: Context, earned: Mapping[str, NDArray[np.int64]]) -> Paid 
     """The plan cap's pay over the components' ``earned`` matrices; ``None``: no version has one.
 
     Per period, numpy over statement payees: the version's ``per_period`` cut on the
-    components' sum, then its yearly cap on the sum to date, as a commission's.
+    components' sum, then its yearly cap on the sum to date, as a commission's; off
+    the plan, the yearly limit of the payee's last period on it (decision D3).
     """
     if all(plan.cap is None for plan in context.versions.plans):
         return None
@@ -601,12 +657,11 @@ def plan_cap(context: Context, earned: Mapping[str, NDArray[np.int64]]) -> Paid 
     for matrix in earned.values():
         x += matrix
     out = _PeriodLines(size)
-    totals = _Totals(*(np.zeros(payees, dtype=np.int64) for _ in range(4)))
+    totals = _Totals.zeros(payees)
     for j in range(context.count):
         cap = context.version_for(j).cap
-        active = context.on_plan[context.stated, j]
-        if cap is None:
-            active = np.zeros(payees, dtype=bool)
+        on = context.on_plan[context.stated, j]
+        active = on if cap is not None else np.zeros(payees, dtype=bool)
         q = x[:, j].copy()
         if cap is not None and cap.per_period is not None:
             limit = context.limit(cap.per_period)
@@ -614,7 +669,7 @@ def plan_cap(context: Context, earned: Mapping[str, NDArray[np.int64]]) -> Paid 
             out.cap[cut, j] = limit - q[cut]
             out.cap_basis[cut, j] = q[cut]
             q[cut] = limit
-        _year_cap(context, cap, _Where(j, active, out), p=q, totals=totals)
+        _year_cap(context, cap, _Where(j, active, out, on), p=q, totals=totals)
     return _PlanCapPaid(context, out)
 
 

@@ -26,7 +26,7 @@ from ._statement import Line
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
-    from ._plan import Cap, CurvePoint, PlanCap, Window
+    from ._plan import Cap, CurvePoint, Gate, PlanCap, Window
     from ._reference_book import Book, CreditRow
 
 __all__ = [
@@ -57,12 +57,18 @@ def _key(kind: Window, j: int) -> tuple[str, int]:
 @final
 @dataclass(slots=True)
 class _Totals:
-    """Running sums over the fiscal year of one payee's component."""
+    """Running sums over the fiscal year of one payee's component (or of the plan cap).
+
+    ``gate`` and ``limit`` are the yearly steps as they stood in the last period the
+    payee was on the plan: an off-plan period keeps applying them (decision D3).
+    """
 
     t: Money  # T: credit lines and clawbacks of rows credited in the same window
     g: Money  # pay after the gate
     s: Money  # S: pay after period cap and floor, plus clawbacks of earlier windows
     c: Money  # C: pay after the yearly cap
+    gate: tuple[Fraction, Gate] | None = None  # a year-window gate's attainment and gate
+    limit: Money | None = None  # the yearly cap's Y
 
 
 @final
@@ -213,8 +219,11 @@ def _period_lines(  # noqa: PLR0913 - one period of one payee's component
     """Gate, period cap, floor on ``t[0]``; ``t[1]`` (earlier windows' clawbacks) after."""
     same, late = t
     totals.t += same
+    if not book.on_plan(payee, j):
+        return _off_plan(book, component_id, t=t, totals=totals)
     component = book.component_for(j, component_id)
-    if not isinstance(component, Commission) or not book.on_plan(payee, j):
+    if not isinstance(component, Commission):
+        totals.gate, totals.limit = None, None
         totals.g += same
         totals.s += same + late
         totals.c += same + late
@@ -223,8 +232,28 @@ def _period_lines(  # noqa: PLR0913 - one period of one payee's component
     g = _gate(book, payee, component, j, t=same, totals=totals, lines=lines)
     totals.g += g
     p = _cap_and_floor(book, component, g, lines)
-    limits = (component.cap, component.id)
-    _year_cap(book, payee, j, cap=limits, p=p + late, totals=totals, lines=lines)
+    totals.limit = _year_limit(book, payee, component.cap, j)
+    _year_cap(totals.limit, component.id, p=p + late, totals=totals, lines=lines)
+    return lines
+
+
+def _off_plan(
+    book: Book, component_id: str, *, t: tuple[Money, Money], totals: _Totals
+) -> list[Line]:
+    """A period the payee is off the plan in: the yearly steps only (decision D3).
+
+    Nothing new is earned (no period-window gate, period cap or floor); the year-window
+    gate and the yearly cap of the last period on the plan keep working, so a clawback
+    gives back what they held. Nothing is read (no quota, KPI or target incentive).
+    """
+    same, late = t
+    lines: list[Line] = []
+    g = same
+    if totals.gate is not None:
+        attainment, gate = totals.gate
+        g = _gated(book, component_id, (attainment, gate), t=same, totals=totals, lines=lines)
+    totals.g += g
+    _year_cap(totals.limit, component_id, p=g + late, totals=totals, lines=lines)
     return lines
 
 
@@ -238,28 +267,51 @@ def _gate(  # noqa: PLR0913 - one period's inputs
     totals: _Totals,
     lines: list[Line],
 ) -> Money:
+    """The gate's pay; keeps a year-window gate's outcome for off-plan periods (D3)."""
     gate = component.gate
+    totals.gate = None
     if gate is None:
         return t
     attainment = book.attainment(gate.measure, payee, j, component.accumulate)
-    passed = attainment >= Fraction(gate.attainment)
     if component.accumulate == "period":
-        g = t if passed else book.zero()
-    else:
-        g = (totals.t if passed else book.zero()) - totals.g
+        g = t if attainment >= Fraction(gate.attainment) else book.zero()
+        if g != t:
+            lines.append(_gate_line(component.id, g - t, t, attainment, gate))
+        return g
+    totals.gate = (attainment, gate)
+    return _gated(book, component.id, (attainment, gate), t=t, totals=totals, lines=lines)
+
+
+def _gated(  # noqa: PLR0913 - one period's inputs
+    book: Book,
+    component_id: str,
+    outcome: tuple[Fraction, Gate],
+    *,
+    t: Money,
+    totals: _Totals,
+    lines: list[Line],
+) -> Money:
+    """A year-window gate: G = T when it passes, else 0; the period pays what G grew by."""
+    attainment, gate = outcome
+    passed = attainment >= Fraction(gate.attainment)
+    g = (totals.t if passed else book.zero()) - totals.g
     if g != t:
-        lines.append(
-            Line(
-                kind="gate",
-                amount=g - t,
-                component=component.id,
-                basis=t,
-                attainment=as_decimal(attainment),
-                threshold=gate.attainment,
-                note=gate.measure,
-            )
-        )
+        lines.append(_gate_line(component_id, g - t, t, attainment, gate))
     return g
+
+
+def _gate_line(
+    component_id: str, amount: Money, t: Money, attainment: Fraction, gate: Gate
+) -> Line:
+    return Line(
+        kind="gate",
+        amount=amount,
+        component=component_id,
+        basis=t,
+        attainment=as_decimal(attainment),
+        threshold=gate.attainment,
+        note=gate.measure,
+    )
 
 
 def _cap_and_floor(book: Book, component: Commission, g: Money, lines: list[Line]) -> Money:
@@ -288,23 +340,19 @@ def _limit_line(
     )
 
 
-def _year_cap(  # noqa: PLR0913 - one period's inputs
-    book: Book,
-    payee: str,
-    j: int,
+def _year_cap(
+    limit: Money | None,
+    component_id: str | None,
     *,
-    cap: tuple[Cap | PlanCap | None, str | None],
     p: Money,
     totals: _Totals,
     lines: list[Line],
 ) -> None:
-    """The yearly cap on the pay to date: a commission's (``cap[1]`` its id) or the plan's.
+    """The yearly cap on the pay to date: a commission's (``component_id``) or the plan's.
 
     S sums the pay; C is S held to the limit; the period pays what C grew by, so a
     negative period after a cut gives back (spec 4; the plan cap, D28).
     """
-    limits, component_id = cap
-    limit = _year_limit(book, payee, limits, j)
     totals.s += p
     if limit is None:
         totals.c += p
@@ -339,7 +387,8 @@ def plan_cap(book: Book, payee: str, components: Mapping[str, Lines]) -> Lines:
 
     ``components``: every component's lines of ``payee`` per period (what each earned).
     Per period the version's ``per_period`` cut, then its yearly cap on the sum to
-    date after that cut, exactly as a commission's yearly cap (`_year_cap`).
+    date after that cut, exactly as a commission's yearly cap (`_year_cap`); off the
+    plan, the yearly limit of the last period on it (decision D3).
     """
     totals = _Totals(book.zero(), book.zero(), book.zero(), book.zero())
     result: Lines = {}
@@ -348,19 +397,20 @@ def plan_cap(book: Book, payee: str, components: Mapping[str, Lines]) -> Lines:
             (line.amount for lines in components.values() for line in lines.get(j, ())),
             book.currency,
         )
-        cap = book.version_for(j).cap
-        if cap is None or not book.on_plan(payee, j):
-            totals.s += x
-            totals.c += x
-            continue
         lines: list[Line] = []
+        result[j] = lines
+        if not book.on_plan(payee, j):
+            # Off the plan: no period cut; the last yearly limit keeps working (D3).
+            _year_cap(totals.limit, None, p=x, totals=totals, lines=lines)
+            continue
+        cap = book.version_for(j).cap
         q = x
-        if cap.per_period is not None and q > book.money(cap.per_period):
+        if cap is not None and cap.per_period is not None and q > book.money(cap.per_period):
             cut = book.money(cap.per_period)
             lines.append(_limit_line("cap", cut - q, None, q, "plan_per_period"))
             q = cut
-        _year_cap(book, payee, j, cap=(cap, None), p=q, totals=totals, lines=lines)
-        result[j] = lines
+        totals.limit = _year_limit(book, payee, cap, j)
+        _year_cap(totals.limit, None, p=q, totals=totals, lines=lines)
     return result
 
 
