@@ -29,7 +29,7 @@ from ._batch_measure import add_at, filter_mask
 from ._batch_rating import RatingInput, rate_commission
 from ._plan import Bonus, Commission, Contest, Milestone, Pool, Scorecard
 from ._reference_book import as_decimal, find_component
-from ._reference_pay import curve
+from ._reference_pay import scorecard_period
 from ._statement import Line
 
 if TYPE_CHECKING:
@@ -915,43 +915,15 @@ def _scorecard(context: Context, component_id: str) -> Paid:
 
 
 def _scorecard_lines(context: Context, payee: int, component: Scorecard, j: int) -> list[Line]:
-    gate = component.gate
-    if gate is not None:
-        attained = context.attainment(gate.measure, payee, j, "period")
-        if attained < Fraction(gate.attainment):
-            return [
-                Line(
-                    kind="gate",
-                    amount=context.money(0),
-                    component=component.id,
-                    attainment=as_decimal(attained),
-                    threshold=gate.attainment,
-                    note=gate.measure,
-                )
-            ]
-    target = context.lookups.period_target(context.payees[payee], context.periods, j)  # D31
-    target_pay = target.amount * Fraction(component.target_incentive)
-    lines: list[Line] = []
-    running = Fraction(0)
-    paid = 0
-    for kpi in component.kpis:
-        attained = _kpi_attainment(context, payee, kpi.measure, j)
-        exact = target_pay * Fraction(kpi.weight) * curve(kpi.curve, attained)
-        running += exact
-        rounded = context.round_units(running)
-        lines.append(
-            Line(
-                kind="scorecard",
-                amount=context.money(rounded - paid),
-                component=component.id,
-                attainment=as_decimal(attained),
-                exact=as_decimal(exact),
-                note=kpi.measure,
-                days=target.prorated,
-            )
-        )
-        paid = rounded
-    return lines
+    name = context.payees[payee]
+    return scorecard_period(
+        component,
+        gate_attainment=lambda measure: context.attainment(measure, payee, j, "period"),
+        kpi_attainment=lambda measure: _kpi_attainment(context, payee, measure, j),
+        target=lambda: context.lookups.period_target(name, context.periods, j),
+        rounded=lambda exact: context.money(context.round_units(exact)),
+        zero=context.money(0),
+    )
 
 
 def _kpi_attainment(context: Context, payee: int, measure: str, j: int) -> Fraction:

@@ -24,9 +24,10 @@ from ._schedule import tidy
 from ._statement import Line
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from ._plan import Cap, CurvePoint, Gate, PlanCap, Window
+    from ._prepare import PeriodTarget
     from ._reference_book import Book, CreditRow
 
 __all__ = [
@@ -34,10 +35,12 @@ __all__ = [
     "bonus",
     "commission",
     "contest",
+    "curve",
     "milestone",
     "plan_cap",
     "pool",
     "scorecard",
+    "scorecard_period",
 ]
 
 Lines = dict[int, list[Line]]
@@ -567,41 +570,67 @@ def scorecard(book: Book, payee: str, component_id: str) -> Lines:
 
 
 def _scorecard_lines(book: Book, payee: str, component: Scorecard, j: int) -> list[Line]:
+    return scorecard_period(
+        component,
+        gate_attainment=lambda measure: book.attainment(measure, payee, j, "period"),
+        kpi_attainment=lambda measure: _kpi_attainment(book, payee, measure, j),
+        target=lambda: book.lookups.period_target(payee, book.prepared.periods, j),
+        rounded=book.round,
+        zero=book.zero(),
+    )
+
+
+def scorecard_period(  # noqa: PLR0913 - what a period's scorecard reads, keyword-only
+    component: Scorecard,
+    *,
+    gate_attainment: Callable[[str], Fraction],
+    kpi_attainment: Callable[[str], Fraction],
+    target: Callable[[], PeriodTarget],
+    rounded: Callable[[Fraction], Money],
+    zero: Money,
+) -> list[Line]:
+    """A scorecard's lines in one period (spec 7): a closed gate's line, or one per KPI.
+
+    Both engines call it with their own lookups: the period attainment of a measure
+    (the gate's, a KPI's), the period's target pay (`PeriodTarget`, prorated as D31
+    says; read only when the gate is open), and the plan's rounding to `Money`. The KPI
+    lines round the running sum, so they add up to the rounded total.
+    """
     gate = component.gate
     if gate is not None:
-        attained = book.attainment(gate.measure, payee, j, "period")
+        attained = gate_attainment(gate.measure)
         if attained < Fraction(gate.attainment):
             closed = Line(
                 kind="gate",
-                amount=book.zero(),
+                amount=zero,
                 component=component.id,
                 attainment=as_decimal(attained),
                 threshold=gate.attainment,
                 note=gate.measure,
             )
             return [closed]
-    target = book.lookups.period_target(payee, book.prepared.periods, j)  # prorated: D31
-    target_pay = target.amount * Fraction(component.target_incentive)
+    period = target()
+    target_pay = period.amount * Fraction(component.target_incentive)
     lines: list[Line] = []
     running = Fraction(0)
-    paid = book.zero()
+    paid = zero
     for kpi in component.kpis:
-        attained = _kpi_attainment(book, payee, kpi.measure, j)
+        attained = kpi_attainment(kpi.measure)
         exact = target_pay * Fraction(kpi.weight) * curve(kpi.curve, attained)
         running += exact
-        rounded = book.round(running)
+        total = rounded(running)
         lines.append(
             Line(
                 kind="scorecard",
-                amount=rounded - paid,
+                amount=total - paid,
                 component=component.id,
                 attainment=as_decimal(attained),
                 exact=as_decimal(exact),
                 note=kpi.measure,
-                days=target.prorated,
+                days=period.prorated,
             )
         )
-        paid = rounded
+        paid = total
     return lines
 
 
