@@ -435,3 +435,212 @@ def test_split_credit_is_the_largest_remainder_allocation_of_each_deal():
     parts = _allocated(amounts, tx, table.splits, np.arange(1500))
     expected = [part for a in amounts.tolist() for part in allocate_units(a, shares)]
     assert parts.tolist() == expected
+
+
+# -- a paid plan amount beyond int64, and the row a filter's error names -----------------
+
+# 10**17 CNY is 10**19 fen, beyond int64's 9,223,372,036,854,775,807 fen.
+HUGE = "100000000000000000"
+TEAM = [Assignment("ann", "ae", attributes={"team": "east"})]
+
+
+def _paying_plan(component: dict[str, object]) -> Plan:
+    return load_plan(
+        {
+            "id": "ae",
+            "currency": C,
+            "fiscal_year": 2027,
+            "rounding": "half_up",
+            "measures": {"bookings": {}},
+            "components": [{"id": "x", "measure": "bookings", **component}],
+        }
+    )
+
+
+_TEN_PERCENT = {
+    "kind": "commission",
+    "rating": "individual",
+    "accumulate": "period",
+    "table": {"tiers": [{"start": 0, "rate": "0.1"}]},
+}
+
+
+@pytest.mark.parametrize(
+    ("component", "path", "reference_pays"),
+    [
+        # 10% of 1,000 = 100.00, topped up by the floor to 10**17: a floor line of
+        # 10**17 - 100 = 99,999,999,999,999,900.00
+        (
+            {**_TEN_PERCENT, "floor": {"per_period": HUGE}},
+            "plan.components[0].floor.per_period",
+            [("credit", "100.00 CNY"), ("floor", "99999999999999900.00 CNY")],
+        ),
+        (
+            {"kind": "bonus", "amount": HUGE, "per": "transaction"},
+            "plan.components[0].amount",
+            [("bonus", "100000000000000000.00 CNY")],
+        ),
+        (
+            {"kind": "bonus", "amount": HUGE, "per": "period"},
+            "plan.components[0].amount",
+            [("bonus", "100000000000000000.00 CNY")],
+        ),
+        # 1,000 reaches the value 1
+        (
+            {"kind": "milestone", "value": "1", "amount": HUGE, "accumulate": "period"},
+            "plan.components[0].amount",
+            [("milestone", "100000000000000000.00 CNY")],
+        ),
+        # ann alone in team east takes the whole pool
+        (
+            {"kind": "pool", "amount": HUGE, "group_by": "team", "split": "equal"},
+            "plan.components[0].amount",
+            [("pool", "100000000000000000.00 CNY")],
+        ),
+        (
+            {"kind": "contest", "prizes": [HUGE], "ties": "share", "accumulate": "period"},
+            "plan.components[0].prizes[0]",
+            [("contest", "100000000000000000.00 CNY")],
+        ),
+    ],
+    ids=["floor", "bonus_per_transaction", "bonus_per_period", "milestone", "pool", "contest"],
+)
+def test_a_paid_plan_amount_beyond_int64_is_refused_at_its_path(component, path, reference_pays):
+    plan = _paying_plan(component)
+    records = [deal("t1", dt.date(2027, 1, 5), "1000")]
+    arguments = {"period": "FY2027-M01", "ledger": Ledger()}
+    reference = calculate(plan, records, TEAM, engine="reference", **arguments)  # type: ignore[arg-type]
+    lines = reference.statement("ann").lines
+    assert [(line.kind, str(line.amount)) for line in lines] == reference_pays
+    with pytest.raises(MoneyOverflowError) as caught:
+        calculate(plan, records, TEAM, **arguments)  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.path) == ("incentives.int64_overflow", path)
+
+
+def test_bonuses_that_fit_one_by_one_but_not_together_are_refused_not_wrapped():
+    # 5 * 10**16 CNY is 5 * 10**18 fen: one bonus fits int64 (9.22 * 10**18), two are
+    # 10**19 fen, which the earned matrix would wrap to a negative number.
+    plan = _paying_plan({"kind": "bonus", "amount": "50000000000000000", "per": "transaction"})
+    records = [deal("t1", dt.date(2027, 1, 5), "1000"), deal("t2", dt.date(2027, 1, 6), "1000")]
+    arguments = {"period": "FY2027-M01", "ledger": Ledger()}
+    reference = calculate(plan, records, TEAM, engine="reference", **arguments)  # type: ignore[arg-type]
+    assert str(reference.statement("ann").total) == "100000000000000000.00 CNY"
+    with pytest.raises(MoneyOverflowError) as caught:
+        calculate(plan, records, TEAM, **arguments)  # type: ignore[arg-type]
+    assert (caught.value.code, caught.value.path) == (
+        "incentives.int64_overflow",
+        "plan.components[0].amount",
+    )
+    # One such bonus is paid by both engines.
+    one = calculate(plan, records[:1], TEAM, **arguments)  # type: ignore[arg-type]
+    assert str(one.statement("ann").total) == "50000000000000000.00 CNY"
+
+
+def test_a_prize_beyond_int64_shared_by_a_tie_is_paid_as_the_reference_pays_it():
+    # ann and bob tie at 1,000 and share ranks 1 and 2: 1.2 * 10**17 + 0 CNY, halved,
+    # is 6 * 10**16 CNY (6 * 10**18 fen, within int64) each.
+    plan = _paying_plan(
+        {
+            "kind": "contest",
+            "prizes": ["120000000000000000"],
+            "ties": "share",
+            "accumulate": "period",
+        }
+    )
+    records = [
+        deal("t1", dt.date(2027, 1, 5), "1000"),
+        deal("t2", dt.date(2027, 1, 5), "1000", "bob"),
+    ]
+    arguments = {"period": "FY2027-M01", "ledger": Ledger()}
+    batch = calculate(plan, records, ON_PLAN, **arguments)  # type: ignore[arg-type]
+    assert batch == calculate(plan, records, ON_PLAN, engine="reference", **arguments)  # type: ignore[arg-type]
+    for payee in ("ann", "bob"):
+        (line,) = batch.statement(payee).lines
+        assert str(line.amount) == "60000000000000000.00 CNY"
+
+
+def test_a_milestone_beyond_int64_never_reached_pays_nothing_in_both_engines():
+    # 1,000 stays below the value 1,000,000: nothing is paid, so nothing is refused
+    plan = _paying_plan(
+        {"kind": "milestone", "value": "1000000", "amount": HUGE, "accumulate": "period"}
+    )
+    records = [deal("t1", dt.date(2027, 1, 5), "1000")]
+    arguments = {"period": "FY2027-M01", "ledger": Ledger()}
+    batch = calculate(plan, records, ON_PLAN, **arguments)  # type: ignore[arg-type]
+    assert batch == calculate(plan, records, ON_PLAN, engine="reference", **arguments)  # type: ignore[arg-type]
+    assert batch.statement("ann").lines == ()
+
+
+def _seats_table(seats: object, dates: list[str]) -> TransactionTable:
+    return TransactionTable.from_arrays(
+        ids=np.array([f"t{i}" for i in range(len(dates))]),
+        dates=np.array(dates, dtype="datetime64[D]"),
+        amounts=np.full(len(dates), 1000),
+        currency=C,
+        owners=np.array(["ann"] * len(dates)),
+        fields={"seats": seats},  # type: ignore[dict-item]
+        field_types={"seats": "int"},
+    )
+
+
+def _field_plan(kind: str = "int", where: str = "seats > 3") -> Plan:
+    """10% of each deal whose field passes ``where``."""
+    name = where.split(maxsplit=1)[0]
+    return load_plan(
+        {
+            "id": "ae",
+            "currency": C,
+            "fiscal_year": 2027,
+            "rounding": "half_up",
+            "fields": {name: kind},
+            "measures": {"bookings": {"where": where}},
+            "components": [{"id": "x", "measure": "bookings", **_TEN_PERCENT}],
+        }
+    )
+
+
+def test_a_null_further_down_a_masked_field_is_located_at_its_transaction():
+    # t1 (2026) is outside the year, so the filter's column holds t0 and t2 only: the
+    # null is the column's row 1, which is transactions[2], where the reference puts it.
+    table = _seats_table(
+        np.ma.masked_array([5, 6, 7], mask=[False, False, True]),
+        ["2027-01-05", "2026-01-05", "2027-01-06"],
+    )
+    errors = {}
+    for engine in ("reference", "batch"):
+        with pytest.raises(InvalidValueError) as caught:
+            calculate(
+                _field_plan(),
+                table,
+                ON_PLAN,
+                period="FY2027-M01",
+                ledger=Ledger(),
+                engine=engine,  # type: ignore[arg-type]
+            )
+        errors[engine] = (caught.value.code, caught.value.path)
+    assert errors["batch"] == errors["reference"]
+    assert errors["batch"] == ("incentives.invalid_field", "transactions[2].fields")
+    assert caught.value.message == (
+        "transactions[2]: column 'seats': 1 nulls (first at transactions[2]); "
+        "the field is not nullable"
+    )
+
+
+def test_a_column_error_naming_a_row_is_located_at_its_transaction():
+    # t1's product "b\x00" ends in NUL, which a numpy string would drop: the column
+    # is refused at its row 1, t1; t0 is fine.
+    table = TransactionTable.from_arrays(
+        ids=np.array(["t0", "t1"]),
+        dates=days("2027-01-05", "2027-01-06"),
+        amounts=np.array([1000, 1000]),
+        currency=C,
+        owners=np.array(["ann", "ann"]),
+        fields={"product": np.array(["a", "b\x00"], dtype=object)},
+    )
+    plan = _field_plan("string", 'product == "a"')
+    with pytest.raises(InvalidValueError) as caught:
+        calculate(plan, table, ON_PLAN, period="FY2027-M01", ledger=Ledger())
+    assert (caught.value.code, caught.value.path) == (
+        "incentives.invalid_field",
+        "transactions[1].fields",
+    )

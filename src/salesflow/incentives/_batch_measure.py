@@ -9,6 +9,7 @@ transactions, when it reads no per-credit field), never a loop over rows.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, final
 
@@ -304,19 +305,36 @@ def filter_mask(where: str, plan: Plan, rows: CreditRows, context: _Context) -> 
 
 
 def _invalid(err: EvaluationError, tx: Ints) -> InvalidValueError:
+    """The error of a filter over transactions ``tx``, naming the first offending one.
+
+    A row's error (``row 3: ...``, the prefix dropped) and a column's error naming a
+    row (the first null of a field that is not nullable, a value out of range) name
+    that row's transaction; a column's error naming none (a wrong dtype), the first.
+    """
     message = err.message
-    row = None
-    if message.startswith("row "):
-        head, _, rest = message.partition(": ")
-        row = int(head[4:])
-        message = rest
-    index = int(tx[row]) if row is not None else int(tx[0]) if len(tx) else 0
+    failed = _ROW_ERROR.match(message)
+    column = _COLUMN_ROW.match(message)
+    row = int(failed.group(1)) if failed else int(column.group(2)) if column else 0
+    index = int(tx[row]) if row < len(tx) else 0
+    if failed is not None:
+        message = message[failed.end() :]
+    elif column is not None:
+        # The column's row is a position in ``tx``: shown as the transaction it stands for.
+        message = f"{message[: column.start(1)]}transactions[{index}]{message[column.end(1) :]}"
     where = f"transactions[{index}].fields"
     return InvalidValueError(
         f"transactions[{index}]: {message}",
         code="incentives.invalid_field",
         location=Location(path=where),
     )
+
+
+# The row an evaluator error names: its own (``row 3: ...``), or a column's first bad
+# one (``column 'f': 2 nulls (first at row 3); ...``, ``column 'f': row 3 is ...``).
+_ROW_ERROR: Final = re.compile(r"row (\d+): ")
+_COLUMN_ROW: Final = re.compile(
+    r"column (?:'[^']*'|\"[^\"]*\"): (?:\d+ nulls \(first at )?(row (\d+))\b"
+)
 
 
 def _columns(

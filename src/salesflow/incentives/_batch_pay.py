@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, final
 
 import numpy as np
 
+from salesflow.errors import Location, MoneyOverflowError
 from salesflow.money import EXACT, Currency, Money, allocate_units
 from salesflow.money._money import new_money
 
@@ -53,6 +54,7 @@ __all__ = ["Context", "Paid", "pay", "plan_cap"]
 
 _EPOCH: Final = dt.date(1970, 1, 1)
 _INT64_MAX: Final = int(np.iinfo(np.int64).max)
+_FLOOR: Final = "floor.per_period"
 
 
 @final
@@ -129,6 +131,42 @@ class Context:
         the reference, instead of overflowing numpy's comparison.
         """
         return min(self.minor(amount), _INT64_MAX)
+
+    def paid_units(self, plan: Plan, component_id: str, name: str, amount: Decimal) -> int:
+        """A plan amount paid as it is (a floor, a bonus, a milestone) in minor units.
+
+        Raises:
+            MoneyOverflowError: beyond int64 minor units, see `fitting`.
+        """
+        return self.fitting(self.minor(amount), plan, component_id, name)
+
+    def fitting(self, units: int, plan: Plan, component_id: str, name: str) -> int:
+        """``units``, an amount a line pays, checked to fit int64.
+
+        Unlike a cap's limit, which never binds beyond int64, such an amount would be
+        paid, so it is refused where the reference engine would pay it.
+
+        Raises:
+            MoneyOverflowError: ``units`` beyond int64 (``incentives.int64_overflow``),
+                located at the plan amount it comes from: ``name`` (``"amount"``,
+                ``"floor.per_period"``, ``"prizes[0]"``) of the component in ``plan``,
+                e.g. ``plan.components[2].amount``; ``plan[v]`` for a version, ``v``
+                counted in effective order, the message naming its first day.
+        """
+        if -_INT64_MAX <= units <= _INT64_MAX:
+            return units
+        plans = self.versions.plans
+        version = next(v for v, found in enumerate(plans) if found is plan)
+        index = next(i for i, c in enumerate(plan.components) if c.id == component_id)
+        root = "plan" if len(plans) == 1 else f"plan[{version}]"
+        where = f"{root}.components[{index}].{name}"
+        paid = self.money(units)
+        msg = f"{paid} does not fit int64 minor units; the batch engine cannot pay it"
+        if len(plans) > 1:
+            msg += f" (the version effective from {self.versions.spans[version][0]})"
+        raise MoneyOverflowError(
+            msg, code="incentives.int64_overflow", location=Location(path=where)
+        )
 
     def round_units(self, value: Fraction) -> int:
         """``value`` (in major units) rounded to minor units by the plan's rounding."""
@@ -551,7 +589,8 @@ def _cap_and_floor(
         out.cap_basis[cut, j] = p[cut]
         p[cut] = most
     if component.floor is not None:
-        floor = context.minor(component.floor.per_period)
+        per_period = component.floor.per_period
+        floor = context.paid_units(context.version_for(j), component.id, _FLOOR, per_period)
         up = active & (p < floor)
         out.floor[up, j] = floor - p[up]
         out.floor_basis[up, j] = p[up]
@@ -689,16 +728,24 @@ class _BonusPaid:
         per_period: list[Ints] = []
         amounts = np.zeros(len(rows), dtype=np.int64)
         within = np.full(len(rows), -1, dtype=np.int64)
+        bound = 0  # minor units, a Python int: cannot overflow
         for version, plan in enumerate(context.versions.plans):
             component = find_component(plan, component_id)
             if not isinstance(component, Bonus):
                 continue
             at = _qualifying(context, plan, version, component, statement)
-            # Amount times the row's count: +1, a refund -1, 0 for 0 (decision D26).
-            amounts[at] = context.minor(component.amount) * np.sign(rows.amount[at])
             if component.per == "period":
-                per_period.append(at)
+                per_period.append(at)  # paid by `_period_bonus`, not by the row
                 continue
+            # Amount times the row's count: +1, a refund -1, 0 for 0 (decision D26).
+            counts = np.sign(rows.amount[at])
+            if counts.any():
+                amount = context.paid_units(plan, component_id, "amount", component.amount)
+                amounts[at] = amount * counts
+                # What every bonus row pays together bounds any payee's sum: refused if
+                # it could pass int64, which the earned matrices would wrap silently.
+                bound += abs(amount) * int(np.count_nonzero(counts))
+                context.fitting(bound, plan, component_id, "amount")
             paid.append(at)
             if component.clawback is not None:
                 within[at] = component.clawback.within_days
@@ -834,9 +881,14 @@ def _period_bonus(
         np.add.at(net, owner[candidates[here]], counts[here])
         holders = np.flatnonzero(net > 0)
         holders = holders[context.on_plan[context.stated[holders], j]]
-        earned[holders, j] += context.minor(component.amount)
+        if not holders.size:
+            continue
+        amount = context.paid_units(
+            context.version_for(j), component_id, "amount", component.amount
+        )
+        earned[holders, j] += amount
         if j == context.last:
-            shown.update(dict.fromkeys(holders.tolist(), context.minor(component.amount)))
+            shown.update(dict.fromkeys(holders.tolist(), amount))
     return shown
 
 
@@ -893,7 +945,9 @@ def _milestone_line(context: Context, payee: int, component: Milestone, j: int) 
     basis, number = context.shown(component.measure, value)
     return Line(
         kind="milestone",
-        amount=context.money(context.minor(component.amount)),
+        amount=context.money(
+            context.paid_units(context.version_for(j), component.id, "amount", component.amount)
+        ),
         component=component.id,
         basis=basis,
         exact=number,
@@ -994,6 +1048,8 @@ def _pool_team(
     equal = component.split == "equal" or all(v == 0 for v in values) or min(values) < 0
     weights = [1] * len(members) if equal else [_integer(v, context) for v in values]
     shares = allocate_units(funded, weights)
+    funding = "amount" if component.amount is not None else "rate"
+    context.fitting(max(shares), context.version_for(j), component.id, funding)
     result: list[tuple[int, Line]] = []
     for payee, value, share in zip(members, values, shares, strict=True):
         basis, number = context.shown(component.measure, value)
@@ -1053,7 +1109,7 @@ def _ranked(
             else ()
         )
         for payee, prize in zip(
-            tied, _tie_prizes(context, component, rank, len(tied)), strict=True
+            tied, _tie_prizes(context, (j, component), rank, len(tied)), strict=True
         ):
             basis, number = context.shown(component.measure, value)
             line = Line(
@@ -1071,11 +1127,20 @@ def _ranked(
     return result
 
 
-def _tie_prizes(context: Context, component: Contest, rank: int, count: int) -> list[int]:
+def _tie_prizes(context: Context, contest: tuple[int, Contest], rank: int, count: int) -> list[int]:
+    """The prizes of ``count`` payees tied at ``rank`` in period ``contest[0]``.
+
+    Checked to fit int64 as paid: a prize beyond it shared by a tie may fit.
+    """
+    j, component = contest
+
     def prize(at: int) -> int:
         return context.minor(component.prizes[at - 1]) if at <= len(component.prizes) else 0
 
     if component.ties == "same":
-        return [prize(rank)] * count
-    total = sum(prize(at) for at in range(rank, rank + count))
-    return allocate_units(total, [1] * count)
+        prizes = [prize(rank)] * count
+    else:
+        prizes = allocate_units(sum(prize(at) for at in range(rank, rank + count)), [1] * count)
+    where = f"prizes[{rank - 1}]"
+    context.fitting(max(prizes), context.version_for(j), component.id, where)
+    return prizes
