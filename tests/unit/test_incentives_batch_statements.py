@@ -299,6 +299,10 @@ def test_a_builder_giving_other_statements_is_refused():
         statements[0]
     with pytest.raises(ValueError, match="one item per statement"):
         StatementsOnUse(["ann"], [], [0], wrong)
+    zero = Money(0, C)
+    for unsorted in (["bob", "ann"], ["ann", "ann"]):  # bisection needs sorted, unique
+        with pytest.raises(ValueError, match="payees must be sorted, each once"):
+            StatementsOnUse(unsorted, [zero, zero], [0, 0], wrong)
 
 
 def test_a_batch_runs_totals_payees_and_frame_need_no_line_and_equal_the_references():

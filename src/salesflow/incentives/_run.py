@@ -15,7 +15,7 @@ from collections.abc import ItemsView, KeysView, Mapping, Sequence, ValuesView
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from itertools import compress, count, repeat
-from operator import eq, is_
+from operator import eq, ge, is_
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, NoReturn, SupportsIndex, TypeVar, final, overload
 
@@ -152,11 +152,19 @@ class StatementsOnUse(Sequence["Statement"]):
         """Stand for the statements of ``payees`` (sorted, with those totals and counts).
 
         ``build(first, stop)`` must return the statements of ``payees[first:stop]``.
+
+        Raises:
+            ValueError: ``payees``, ``totals`` and ``counts`` differ in length, or
+                ``payees`` is not sorted with each payee once.
         """
         if not len(payees) == len(totals) == len(counts):
             msg = "payees, totals and counts must have one item per statement"
             raise ValueError(msg)
         self._payees = tuple(payees)
+        # PayoutRun keeps them in this order and looks payees up by bisection.
+        if any(map(ge, self._payees, self._payees[1:])):
+            msg = "payees must be sorted, each once"
+            raise ValueError(msg)
         self._totals = tuple(totals)
         self._counts = tuple(counts)
         self._build: Callable[[int, int], Sequence[Statement]] | None = build
